@@ -1,0 +1,52 @@
+/**
+ * execution-handler: the public API, listed by name (contract section 1).
+ */
+export { orderMachine, NOT_FOUND_AT_VENUE } from './machines/order.js';
+export type { OrderContext, OrderEvent, OrderMachineInput } from './machines/order.js';
+export { createExecutionHandler } from './src/handler/create.js';
+export type { ExecutionHandler } from './src/handler/create.js';
+export type { HandlerOptions, InspectionObserver } from './src/handler/options.js';
+export { createManualClock, systemClock } from './src/clock.js';
+export type { Clock, ManualClock } from './src/clock.js';
+export { cryptoRandom, seededRandom } from './src/random.js';
+export type { RandomSource } from './src/random.js';
+export { ValidationError, PlacementRejectedError } from './src/errors.js';
+export { createStrategyCache } from './src/cache.js';
+export type { StrategyCache, StrategyCacheOptions } from './src/cache.js';
+export { createMemoryLedger, LedgerIntegrityError } from './src/ledger/memory.js';
+export type { MemoryLedgerOptions } from './src/ledger/memory.js';
+export { recordOrder, updateOrderFill, updateOrderRejection } from './src/ledger/helpers.js';
+export type {
+  AnomalyRecord,
+  BatchInfo,
+  ChangeInput,
+  LedgerEventType,
+  LedgerListener,
+  LedgerOrder,
+  LedgerUpdatedEvent,
+  LedgerWrite,
+  OrderRecordInput,
+  StrategyLedger,
+  TransitionRecord,
+} from './src/ledger/types.js';
+export { createSimulatedExchange } from './src/connector/simulated.js';
+export type { SimulatedExchange, SimulatedExchangeOptions, SimulatedFaults, VenueOrder } from './src/connector/simulated.js';
+export type { ExchangeConnector, OrderRef, VenueOrderState } from './src/connector/types.js';
+export { ORDER_STATUSES, FINAL_STATUSES } from './src/types.js';
+export type {
+  AnomalyKind,
+  BatchMode,
+  CausalityChain,
+  ExchangeReply,
+  ExecutionDirective,
+  Fill,
+  OrderRequest,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  OrderView,
+  OriginType,
+  RecoveryReport,
+  ReplyOutcome,
+  TimeInForce,
+} from './src/types.js';

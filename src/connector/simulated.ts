@@ -1,0 +1,317 @@
+/**
+ * The embedded venue: a seeded, deterministic order book with latency, partial fills, rejections
+ * and faults (drops, duplicates, reordering, delays, lost acknowledgements, failing or hanging
+ * calls). Every timer runs on the injected clock and every draw on the seeded random source, so a
+ * seed and a clock reproduce a whole session. It keeps its own truth (`venueOrders()`) for tests
+ * to compare with the handler's ledger.
+ */
+import BigFactory from 'big.js';
+import type { Clock } from '../clock.js';
+import { PlacementRejectedError } from '../errors.js';
+import { type RandomSource, seededRandom } from '../random.js';
+import type { ExchangeReply, OrderRequest } from '../types.js';
+import type { ExchangeConnector, OrderRef, VenueOrderState } from './types.js';
+
+const Dec = BigFactory();
+
+/** Fault rates, each a probability in [0, 1]. All default to 0. */
+export interface SimulatedFaults {
+  /** A reply is never delivered. */
+  dropRate?: number;
+  /** A reply is delivered twice. */
+  duplicateRate?: number;
+  /** A reply is held back a little, so replies sent after it overtake it. */
+  reorderRate?: number;
+  /** A reply is held back long (up to `delayMsMax`). */
+  delayRate?: number;
+  delayMsMax?: number;
+  /** An acknowledgement (ACCEPTED) is lost. */
+  lostAckRate?: number;
+  /** `placeOrder` fails with a network error; half the time the venue took the order anyway. */
+  placeErrorRate?: number;
+  /** `queryOrder` fails. */
+  queryErrorRate?: number;
+  /** `queryOrder` never answers. */
+  queryHangRate?: number;
+  /** `cancelOrder` fails and the venue never hears of the cancel. */
+  cancelErrorRate?: number;
+  /** A reply other than ACCEPTED names the order by its venue id only. */
+  venueIdOnlyRate?: number;
+}
+
+/** Options of the simulated venue. */
+export interface SimulatedExchangeOptions {
+  clock: Clock;
+  /** Seed of every random draw; default 1. */
+  seed?: number;
+  /** One-way latency of every reply and venue call, drawn per message; default 1..20 ms. */
+  latencyMsMin?: number;
+  latencyMsMax?: number;
+  /** The venue rejects an order after taking it (a REJECTED reply); default 0.02. */
+  rejectRate?: number;
+  /** `placeOrder` refuses an order outright (`PlacementRejectedError`); default 0. */
+  placementRejectRate?: number;
+  /** `placeOrder` answers with the venue id (counts as ACCEPTED); default 0.5. */
+  ackInResultRate?: number;
+  /** How often resting orders may trade; default 100 ms. */
+  matchIntervalMs?: number;
+  /** Chance a resting LIMIT order trades at a match; default 0.15 (STOP_LIMIT: a third of it). */
+  fillProbability?: number;
+  /** Chance a trade takes only part of what is left; default 0.5. */
+  partialFillRate?: number;
+  /** Lifetime of a DAY order; default 60,000 ms. */
+  dayMs?: number;
+  /** Reference prices by symbol; unknown symbols trade at 100. */
+  prices?: Record<string, string>;
+  /** When false the venue never trades or acknowledges by itself (tests drive it); default true. */
+  autoMatch?: boolean;
+  faults?: SimulatedFaults;
+}
+
+/** The venue's own record of an order. */
+export interface VenueOrder {
+  clientOrderId: string;
+  venueOrderId: string;
+  request: OrderRequest;
+  status: VenueOrderState['status'];
+  filledQuantity: string;
+  fills: VenueOrderState['fills'];
+  createdAt: number;
+}
+
+/** The simulated venue: a connector plus its truth and controls. */
+export interface SimulatedExchange extends ExchangeConnector {
+  /** Every order the venue holds (its truth). */
+  venueOrders(): VenueOrder[];
+  /** Replaces the fault rates; `setFaults({})` stops every fault. */
+  setFaults(faults: SimulatedFaults): void;
+  /** Counters: placements, duplicate placements, replies sent, dropped, duplicated. */
+  stats(): Record<string, number>;
+  /** Trades `quantity` (default: all that is left) of an order now; for tests. */
+  trade(clientOrderId: string, quantity?: string): void;
+  /** Simulates a dropped and restored connection: listeners of `onReconnect` are told. */
+  reconnect(): void;
+}
+
+interface Working extends VenueOrder {
+  expiryTimer?: unknown;
+}
+
+/** Creates the simulated venue. */
+export function createSimulatedExchange(options: SimulatedExchangeOptions): SimulatedExchange {
+  const clock = options.clock;
+  const rnd: RandomSource = seededRandom(options.seed ?? 1);
+  const latMin = options.latencyMsMin ?? 1;
+  const latMax = options.latencyMsMax ?? 20;
+  const autoMatch = options.autoMatch ?? true;
+  let faults: SimulatedFaults = { ...(options.faults ?? {}) };
+  const byClient = new Map<string, Working>();
+  const byVenue = new Map<string, Working>();
+  const replyListeners = new Set<(r: ExchangeReply) => void>();
+  const reconnectListeners = new Set<() => void>();
+  const counters = { placements: 0, duplicatePlacements: 0, repliesSent: 0, repliesDropped: 0, repliesDuplicated: 0 };
+  let nextVenueId = 1;
+  let nextFillId = 1;
+  let matchTimer: unknown;
+
+  const chance = (p: number | undefined): boolean => (p ?? 0) > 0 && rnd() < (p ?? 0);
+  const latency = (): number => latMin + Math.floor(rnd() * (latMax - latMin + 1));
+  const after = (ms: number, fn: () => void): unknown => clock.setTimeout(fn, ms);
+
+  const deliver = (reply: ExchangeReply): void => {
+    counters.repliesSent++;
+    for (const l of replyListeners) l(reply);
+  };
+
+  /** Sends a reply through the faulty wire. */
+  const emit = (reply: ExchangeReply): void => {
+    if (chance(faults.dropRate) || (reply.type === 'ACCEPTED' && chance(faults.lostAckRate))) {
+      counters.repliesDropped++;
+      return;
+    }
+    let wire: ExchangeReply = reply;
+    if (reply.type !== 'ACCEPTED' && reply.venueOrderId !== undefined && chance(faults.venueIdOnlyRate)) {
+      const { clientOrderId: _c, ...rest } = reply;
+      wire = rest as ExchangeReply;
+    }
+    let delay = latency();
+    if (chance(faults.reorderRate)) delay += latMax + Math.floor(rnd() * 4 * latMax);
+    if (chance(faults.delayRate)) delay += Math.floor(rnd() * (faults.delayMsMax ?? 5_000));
+    after(delay, () => deliver(wire));
+    if (chance(faults.duplicateRate)) {
+      counters.repliesDuplicated++;
+      after(delay + latency(), () => deliver(wire));
+    }
+  };
+
+  const ref = (o: Working) => ({ clientOrderId: o.clientOrderId, venueOrderId: o.venueOrderId });
+  const working = (o: Working): boolean => o.status === 'OPEN' || o.status === 'PARTIALLY_FILLED';
+  const remaining = (o: Working): string => new Dec(o.request.quantity).minus(o.filledQuantity).toFixed();
+  const decimals = (s: string): number => (s.split('.')[1] ?? '').length;
+
+  const priceFor = (o: Working): string => {
+    if (o.request.price !== undefined) return o.request.price;
+    const ref0 = new Dec(options.prices?.[o.request.symbol] ?? '100');
+    const drift = ref0.times((rnd() - 0.5) / 500);
+    return ref0.plus(drift).round(2).toFixed();
+  };
+
+  /** Trades `qty` of a working order and tells the handler. */
+  const fill = (o: Working, qty: string): void => {
+    const f = { venueFillId: `F${nextFillId++}`, quantity: qty, price: priceFor(o), at: clock.now() };
+    o.fills.push(f);
+    o.filledQuantity = new Dec(o.filledQuantity).plus(qty).toFixed();
+    o.status = new Dec(o.filledQuantity).gte(o.request.quantity) ? 'FILLED' : 'PARTIALLY_FILLED';
+    const commission = new Dec(qty).times(f.price).times('0.001').round(8).toFixed();
+    emit({ type: 'FILL', ...ref(o), ...f, commission, commissionAsset: 'USDT' });
+  };
+
+  /** A piece of what is left: all of it, or a random part at the order's precision. */
+  const piece = (o: Working): string => {
+    const left = new Dec(remaining(o));
+    if (!chance(options.partialFillRate ?? 0.5)) return left.toFixed();
+    const dp = Math.max(decimals(o.request.quantity), 0) + 1;
+    const part = left.times(0.2 + rnd() * 0.6).round(dp, Dec.roundDown);
+    return part.gt(0) && part.lt(left) ? part.toFixed() : left.toFixed();
+  };
+
+  const end = (o: Working, status: 'CANCELLED' | 'EXPIRED', reason?: string): void => {
+    o.status = status;
+    clock.clearTimeout(o.expiryTimer);
+    emit(status === 'CANCELLED' ? { type: 'CANCELLED', ...ref(o), ...(reason ? { reason } : {}), at: clock.now() } : { type: 'EXPIRED', ...ref(o), at: clock.now() });
+  };
+
+  /** What happens to a new order once the venue processed it. */
+  const process = (o: Working): void => {
+    if (chance(options.rejectRate ?? 0.02)) {
+      o.status = 'REJECTED';
+      emit({ type: 'REJECTED', ...ref(o), reason: 'insufficient balance', at: clock.now() });
+      return;
+    }
+    emit({ type: 'ACCEPTED', ...ref(o), at: clock.now() });
+    const tif = o.request.timeInForce ?? 'GTC';
+    if (o.request.type === 'MARKET') {
+      while (working(o)) fill(o, piece(o));
+      return;
+    }
+    if (tif === 'FOK') {
+      if (chance(options.fillProbability ?? 0.15)) fill(o, remaining(o));
+      else end(o, 'EXPIRED');
+      return;
+    }
+    if (tif === 'IOC') {
+      if (chance(options.fillProbability ?? 0.15)) fill(o, piece(o));
+      if (working(o)) end(o, 'EXPIRED');
+      return;
+    }
+    if (tif === 'DAY') o.expiryTimer = after(options.dayMs ?? 60_000, () => working(o) && end(o, 'EXPIRED'));
+    armMatching();
+  };
+
+  /** Resting orders trade on a timer that runs only while some order rests. */
+  const armMatching = (): void => {
+    if (matchTimer !== undefined || !autoMatch) return;
+    matchTimer = after(options.matchIntervalMs ?? 100, () => {
+      matchTimer = undefined;
+      let resting = false;
+      for (const o of byClient.values()) {
+        if (!working(o) || o.request.type === 'MARKET') continue;
+        const p = (options.fillProbability ?? 0.15) * (o.request.type === 'STOP_LIMIT' ? 1 / 3 : 1);
+        if (chance(p)) fill(o, piece(o));
+        resting ||= working(o);
+      }
+      if (resting) armMatching();
+    });
+  };
+
+  const find = (r: OrderRef): Working | undefined =>
+    byClient.get(r.clientOrderId) ?? (r.venueOrderId === undefined ? undefined : byVenue.get(r.venueOrderId));
+
+  const stateOf = (o: Working): VenueOrderState => ({
+    venueOrderId: o.venueOrderId,
+    status: o.status,
+    fills: o.fills.map((f) => ({ ...f })),
+  });
+
+  return {
+    async placeOrder(order) {
+      counters.placements++;
+      if (chance(options.placementRejectRate)) throw new PlacementRejectedError('invalid order: price filter');
+      const failing = chance(faults.placeErrorRate);
+      const takenAnyway = failing && rnd() < 0.5;
+      if (failing && !takenAnyway) throw new Error('network error: connection reset before the venue took the order');
+      let o = byClient.get(order.clientOrderId);
+      if (o) counters.duplicatePlacements++;
+      else {
+        const { clientOrderId, ...request } = order;
+        o = {
+          clientOrderId,
+          venueOrderId: `V${nextVenueId++}`,
+          request,
+          status: 'OPEN',
+          filledQuantity: '0',
+          fills: [],
+          createdAt: clock.now(),
+        };
+        byClient.set(clientOrderId, o);
+        byVenue.set(o.venueOrderId, o);
+        const created = o;
+        if (autoMatch) after(latency(), () => process(created));
+      }
+      if (takenAnyway) throw new Error('network error: timeout waiting for the venue (it took the order)');
+      return chance(options.ackInResultRate ?? 0.5) ? { venueOrderId: o.venueOrderId } : {};
+    },
+
+    async cancelOrder(r) {
+      if (chance(faults.cancelErrorRate)) throw new Error('network error: cancel not sent');
+      after(latency(), () => {
+        const o = find(r);
+        if (!o) {
+          emit({ type: 'CANCEL_REJECTED', clientOrderId: r.clientOrderId, reason: 'unknown order', at: clock.now() });
+        } else if (working(o)) {
+          end(o, 'CANCELLED', 'cancelled by client');
+        } else {
+          emit({ type: 'CANCEL_REJECTED', ...ref(o), reason: `order is ${o.status}`, at: clock.now() });
+        }
+      });
+    },
+
+    queryOrder(r) {
+      return new Promise<VenueOrderState | null>((resolve, reject) => {
+        if (chance(faults.queryHangRate)) return; // never answers
+        const failing = chance(faults.queryErrorRate);
+        after(latency(), () => {
+          if (failing) reject(new Error('network error: query failed'));
+          else {
+            const o = find(r);
+            resolve(o ? stateOf(o) : null);
+          }
+        });
+      });
+    },
+
+    onReply(listener) {
+      replyListeners.add(listener);
+      return () => replyListeners.delete(listener);
+    },
+
+    onReconnect(listener) {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
+    },
+
+    venueOrders: () => [...byClient.values()].map(({ expiryTimer: _t, ...o }) => ({ ...o, fills: [...o.fills] })),
+    setFaults(f) {
+      faults = { ...f };
+    },
+    stats: () => ({ ...counters }),
+    trade(clientOrderId, quantity) {
+      const o = byClient.get(clientOrderId);
+      if (!o || !working(o)) throw new Error(`order ${clientOrderId} is not working at the venue`);
+      fill(o, quantity ?? remaining(o));
+    },
+    reconnect() {
+      for (const l of reconnectListeners) l();
+    },
+  };
+}

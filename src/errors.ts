@@ -1,0 +1,31 @@
+/**
+ * Errors the handler throws to its caller. Operating errors of venues and replies are recorded
+ * values, not exceptions; these two are the exceptions the contract names.
+ */
+
+/** Invalid input, thrown before anything is recorded or placed. `path` names the field. */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  /** The offending field, e.g. `orders[1].price`; empty for the whole value. */
+  readonly path: string;
+
+  constructor(path: string, message: string) {
+    super(path ? `${path}: ${message}` : message);
+    this.path = path;
+  }
+}
+
+/**
+ * Thrown by a connector's `placeOrder` when the venue definitively refused the order: the
+ * handler marks it REJECTED with `reason` and never retries it.
+ */
+export class PlacementRejectedError extends Error {
+  override readonly name = 'PlacementRejectedError';
+  /** The venue's reason, stored as the order's `rejectReason`. */
+  readonly reason: string;
+
+  constructor(reason: string) {
+    super(`placement rejected: ${reason}`);
+    this.reason = reason;
+  }
+}

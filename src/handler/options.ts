@@ -1,0 +1,71 @@
+/**
+ * Options of `createExecutionHandler` and their defaults (contract section 5).
+ */
+import type { InspectionEvent, Observer } from 'xstate';
+import type { StrategyCache } from '../cache.js';
+import type { Clock } from '../clock.js';
+import type { ExchangeConnector } from '../connector/types.js';
+import type { StrategyLedger } from '../ledger/types.js';
+import type { RandomSource } from '../random.js';
+
+/** XState v5 inspection observer, passed to every order actor. */
+export type InspectionObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
+/** Everything a handler is made of. */
+export interface HandlerOptions {
+  /** One handler, ledger scope and cache per strategy. */
+  strategyId: string;
+  connector: ExchangeConnector;
+  ledger: StrategyLedger;
+  /** Default: a new one for this handler. */
+  cache?: StrategyCache;
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** Default: crypto-strong. */
+  random?: RandomSource;
+  /** Default 10,000. */
+  ackTimeoutMs?: number;
+  /** Default 10,000. */
+  cancelTimeoutMs?: number;
+  /** Default 2,000. */
+  queryIntervalMs?: number;
+  /** Default 5. */
+  queryRetries?: number;
+  /** Default 2: placement retried with the same client order id, backing off. */
+  placeRetries?: number;
+  inspect?: InspectionObserver;
+  /**
+   * Errors of background work that no caller awaits (a reply pushed by the connector whose ledger
+   * write failed, the next order of a SEQUENTIAL directive that could not be recorded). Default:
+   * a process warning.
+   */
+  onError?: (error: unknown) => void;
+}
+
+/** The options with every default filled in. */
+export type ResolvedOptions = Required<Omit<HandlerOptions, 'cache' | 'inspect'>> &
+  Pick<HandlerOptions, 'cache' | 'inspect'>;
+
+/** Capacities of the handler's memories of the past (each a stated bound). */
+export const BOUNDS = {
+  /** Reply keys remembered per live order, for exact-repeat detection. */
+  replyKeysPerOrder: 64,
+  /** Venue ids with replies held while their ACCEPTED has not arrived. */
+  heldVenueIds: 10_000,
+  /** Replies held per unknown venue id. */
+  heldPerVenueId: 64,
+  /** Venue ids whose held replies expired, remembered so a late pairing triggers a query. */
+  expiredVenueIds: 10_000,
+  /** Venue id → OrderID pairings of orders no longer live. */
+  retiredVenueIds: 100_000,
+  /** Directives remembered for idempotency after all their orders ended (the ledger knows older ones). */
+  finishedDirectives: 10_000,
+  /** Concurrent venue queries of one reconcile. */
+  reconcileConcurrency: 16,
+} as const;
+
+/** Backoff before placement retry `attempt` (1-based): 250 ms, 500 ms, 1 s, … */
+export function placeBackoffMs(attempt: number): number {
+  return 250 * 2 ** (attempt - 1);
+}
+

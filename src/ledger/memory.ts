@@ -1,0 +1,163 @@
+/**
+ * The in-memory StrategyLedger: the full ledger contract with nothing durable behind it. It keeps
+ * every order's history for the life of the process by design (it is the ledger of tests, demos
+ * and backtests); use the SQLite ledger where history must outlive the process or stay bounded.
+ */
+import { decEq } from '../decimal.js';
+import { isFinal, newOrderView, withCommission, withFill, withStatus } from '../order-view.js';
+import { LedgerPublisher } from './publisher.js';
+import type {
+  AnomalyRecord,
+  LedgerListener,
+  LedgerOrder,
+  LedgerUpdatedEvent,
+  LedgerWrite,
+  StrategyLedger,
+  TransitionRecord,
+} from './types.js';
+
+interface StoredOrder {
+  view: LedgerOrder;
+  transitions: TransitionRecord[];
+}
+
+/** Options of the memory ledger. */
+export interface MemoryLedgerOptions {
+  /** When set, the ledger accepts and returns only this strategy's records. */
+  strategyId?: string;
+}
+
+/** Thrown by a ledger for a write that would break one of its invariants; nothing is applied. */
+export class LedgerIntegrityError extends Error {
+  override readonly name = 'LedgerIntegrityError';
+}
+
+/** A ledger that holds everything in memory. Records are stored as given: do not mutate them. */
+export function createMemoryLedger(options: MemoryLedgerOptions = {}): StrategyLedger {
+  const orders = new Map<string, StoredOrder>();
+  const anomalies: AnomalyRecord[] = [];
+  const publisher = new LedgerPublisher();
+  let closed = false;
+
+  const checkScope = (strategyId: string): void => {
+    if (options.strategyId !== undefined && strategyId !== options.strategyId) {
+      throw new LedgerIntegrityError(`record of strategy ${strategyId} in a ledger scoped to ${options.strategyId}`);
+    }
+  };
+
+  /** Every check of the batch before any of it is applied, so a failed commit changes nothing. */
+  const validate = (writes: readonly LedgerWrite[]): void => {
+    const born = new Set<string>();
+    for (const w of writes) {
+      if (w.kind === 'order') {
+        checkScope(w.order.strategyId);
+        if (orders.has(w.order.orderId) || born.has(w.order.orderId)) {
+          throw new LedgerIntegrityError(`order ${w.order.orderId} is already recorded`);
+        }
+        born.add(w.order.orderId);
+      } else if (w.kind === 'anomaly') {
+        checkScope(w.anomaly.strategyId);
+      } else if (!orders.has(w.orderId) && !born.has(w.orderId)) {
+        throw new LedgerIntegrityError(`${w.kind} for unknown order ${w.orderId}`);
+      } else if (w.kind === 'fill') {
+        const known = orders.get(w.orderId)?.view.fills.find((f) => f.venueFillId === w.fill.venueFillId);
+        if (known && !(decEq(known.quantity, w.fill.quantity) && decEq(known.price, w.fill.price))) {
+          throw new LedgerIntegrityError(`conflicting fill ${w.fill.venueFillId} for order ${w.orderId}`);
+        }
+      }
+    }
+  };
+
+  const apply = (writes: readonly LedgerWrite[]): LedgerUpdatedEvent[] => {
+    const events: LedgerUpdatedEvent[] = [];
+    for (const w of writes) {
+      switch (w.kind) {
+        case 'order': {
+          const o = w.order;
+          const view: LedgerOrder = { ...newOrderView(o), placedAt: o.at, ...(o.batch ? { batch: o.batch } : {}) };
+          orders.set(o.orderId, { view, transitions: [] });
+          events.push({
+            type: 'STRATEGY_LEDGER_UPDATED',
+            eventType: 'ORDER_PLACED',
+            strategyId: o.strategyId,
+            orderId: o.orderId,
+            status: 'PENDING',
+            at: o.at,
+          });
+          break;
+        }
+        case 'change': {
+          const stored = orders.get(w.orderId)!;
+          const { kind: _kind, snapshot, ...change } = w;
+          const record: TransitionRecord = { ...change, seq: stored.transitions.length + 1 };
+          stored.transitions.push(record);
+          const view = withStatus(stored.view, w.to, w) as LedgerOrder;
+          stored.view = snapshot === undefined ? view : { ...view, snapshot };
+          events.push({
+            type: 'STRATEGY_LEDGER_UPDATED',
+            eventType: w.eventType,
+            strategyId: stored.view.strategyId,
+            orderId: w.orderId,
+            status: w.to,
+            seq: record.seq,
+            at: w.at,
+          });
+          break;
+        }
+        case 'fill': {
+          const stored = orders.get(w.orderId)!;
+          const known = stored.view.fills.find((f) => f.venueFillId === w.fill.venueFillId);
+          if (!known) stored.view = withFill(stored.view, w.fill) as LedgerOrder;
+          else if (known.commission === undefined && w.fill.commission !== undefined) {
+            stored.view = withCommission(stored.view, known.venueFillId, w.fill.commission, w.fill.commissionAsset) as LedgerOrder;
+          }
+          break;
+        }
+        case 'anomaly': {
+          anomalies.push(w.anomaly);
+          const a = w.anomaly;
+          const status = a.orderId === undefined ? undefined : orders.get(a.orderId)?.view.status;
+          events.push({
+            type: 'STRATEGY_LEDGER_UPDATED',
+            eventType: 'ORDER_ANOMALY',
+            strategyId: a.strategyId,
+            ...(status === undefined ? {} : { orderId: a.orderId!, status }),
+            at: a.at,
+          });
+          break;
+        }
+      }
+    }
+    return events;
+  };
+
+  return {
+    async commit(writes) {
+      if (closed) throw new Error('ledger is closed');
+      validate(writes);
+      publisher.publish(apply(writes));
+    },
+    async getOrder(orderId) {
+      return orders.get(orderId)?.view;
+    },
+    async getTransitions(orderId) {
+      return [...(orders.get(orderId)?.transitions ?? [])];
+    },
+    async getAnomalies() {
+      return [...anomalies];
+    },
+    async getOrdersByDirective(directiveId) {
+      return [...orders.values()].filter((o) => o.view.directiveId === directiveId).map((o) => o.view);
+    },
+    async getOpenOrders() {
+      return [...orders.values()].filter((o) => !isFinal(o.view.status)).map((o) => o.view);
+    },
+    subscribe(listener: LedgerListener) {
+      return publisher.subscribe(listener);
+    },
+    async close() {
+      closed = true;
+      publisher.clear();
+    },
+  };
+}

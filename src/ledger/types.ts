@@ -1,0 +1,124 @@
+/**
+ * The StrategyLedger contract (section 7): the only owner of orders and fills. The handler writes
+ * through `commit` alone; every adapter (memory, SQLite, PostgreSQL, a user's own) implements it.
+ */
+import type { AnomalyKind, BatchMode, CausalityChain, Fill, OrderRequest, OrderStatus, OrderView } from '../types.js';
+
+/** What a ledger event says happened. */
+export type LedgerEventType =
+  | 'ORDER_PLACED'
+  | 'ORDER_ACCEPTED'
+  | 'ORDER_PARTIALLY_FILLED'
+  | 'ORDER_FILLED'
+  | 'ORDER_CANCEL_REQUESTED'
+  | 'ORDER_CANCEL_REJECTED'
+  | 'ORDER_CANCELLED'
+  | 'ORDER_REJECTED'
+  | 'ORDER_EXPIRED'
+  | 'ORDER_TIMED_OUT'
+  | 'ORDER_ANOMALY';
+
+/** A new order, born PENDING. */
+export interface OrderRecordInput {
+  orderId: string;
+  directiveId: string;
+  strategyId: string;
+  orderDetails: OrderRequest;
+  causality: CausalityChain;
+  at: number;
+  /** Where the order stands in its directive, so recovery keeps the batch mode (ADR 0002). */
+  batch?: BatchInfo;
+}
+
+/** The batch an order belongs to: its directive's mode and size, and its index in it. */
+export interface BatchInfo {
+  mode: BatchMode;
+  index: number;
+  size: number;
+}
+
+/** A recorded anomaly: something that happened that the handler did not apply as asked. */
+export interface AnomalyRecord {
+  kind: AnomalyKind;
+  reason: string;
+  orderId?: string;
+  strategyId: string;
+  at: number;
+  /** The raw reply, JSON-safe and truncated. */
+  reply?: unknown;
+}
+
+/** One change of an order: input of `commit`. */
+export interface ChangeInput {
+  orderId: string;
+  eventType: LedgerEventType;
+  from: OrderStatus;
+  to: OrderStatus;
+  at: number;
+  /** What caused it: `reply FILL #hash`, `cancel()`, `ack-timeout`, `query NOT_FOUND`… */
+  cause: string;
+  venueOrderId?: string;
+  rejectReason?: string;
+  /** The actor's persisted snapshot after the change, for recovery. */
+  snapshot?: unknown;
+}
+
+/** A write the handler hands to `commit`; a batch is applied atomically and durably. */
+export type LedgerWrite =
+  | { kind: 'order'; order: OrderRecordInput }
+  | ({ kind: 'change' } & ChangeInput)
+  | { kind: 'fill'; orderId: string; fill: Fill }
+  | { kind: 'anomaly'; anomaly: AnomalyRecord };
+
+/** A persisted change, with the `seq` the ledger assigned (from 1, contiguous per order). */
+export interface TransitionRecord {
+  orderId: string;
+  seq: number;
+  eventType: LedgerEventType;
+  from: OrderStatus;
+  to: OrderStatus;
+  at: number;
+  cause: string;
+  venueOrderId?: string;
+  rejectReason?: string;
+}
+
+/** An order as the ledger holds it: its view plus the last persisted actor snapshot. */
+export type LedgerOrder = OrderView & { snapshot?: unknown; placedAt: number; batch?: BatchInfo };
+
+/** The flat event published after every durable record. */
+export interface LedgerUpdatedEvent {
+  type: 'STRATEGY_LEDGER_UPDATED';
+  eventType: LedgerEventType;
+  strategyId: string;
+  orderId?: string;
+  /** The order's status after the record. */
+  status?: OrderStatus;
+  seq?: number;
+  at: number;
+}
+
+/** Receives ledger events. */
+export type LedgerListener = (event: LedgerUpdatedEvent) => void;
+
+/** Persistence of one strategy's orders, changes, fills and anomalies. */
+export interface StrategyLedger {
+  /** Applies a batch atomically and durably, then publishes one event per order/change/anomaly. */
+  commit(writes: readonly LedgerWrite[]): Promise<void>;
+  /** The order with its last snapshot; undefined when unknown to this strategy. */
+  getOrder(orderId: string): Promise<LedgerOrder | undefined>;
+  /** The order's changes in `seq` order. */
+  getTransitions(orderId: string): Promise<TransitionRecord[]>;
+  /** Every anomaly of the strategy, in the order recorded. */
+  getAnomalies(): Promise<AnomalyRecord[]>;
+  /**
+   * The orders recorded for a directive, in the order of its `orders`. Not named by the contract:
+   * it makes `execute` idempotent across restarts (ADR 0002).
+   */
+  getOrdersByDirective(directiveId: string): Promise<LedgerOrder[]>;
+  /** Every order not FILLED, REJECTED, CANCELLED or EXPIRED (TIMED_OUT included). */
+  getOpenOrders(): Promise<LedgerOrder[]>;
+  /** Listens to `STRATEGY_LEDGER_UPDATED`; returns the unsubscribe function. */
+  subscribe(listener: LedgerListener): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,175 @@
+/**
+ * Test harness: the real handler on a manual clock, a seeded random source, the memory ledger and
+ * a scripted venue whose every call is recorded and whose answers the test decides.
+ */
+import { createManualClock, type ManualClock } from '../../src/clock.js';
+import type { ExchangeConnector, OrderRef, VenueOrderState } from '../../src/connector/types.js';
+import { PlacementRejectedError } from '../../src/errors.js';
+import { type ExecutionHandler, createExecutionHandler } from '../../src/handler/create.js';
+import type { HandlerOptions } from '../../src/handler/options.js';
+import { createMemoryLedger } from '../../src/ledger/memory.js';
+import type { LedgerUpdatedEvent, StrategyLedger } from '../../src/ledger/types.js';
+import { seededRandom } from '../../src/random.js';
+import type { CausalityChain, ExchangeReply, ExecutionDirective, OrderRequest } from '../../src/types.js';
+
+/** 2026-01-02T03:04:05Z */
+export const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+
+/** What the scripted venue answers to a query: a state, null, a failure, or no answer at all. */
+export type QueryScript = VenueOrderState | null | 'fail' | 'hang';
+
+/** What the scripted venue does with a placement. */
+export type PlaceScript = { venueOrderId?: string } | 'reject' | 'fail' | 'hang';
+
+/** A venue that records every call and answers as scripted (by default: places silently, knows nothing). */
+export class ScriptedVenue implements ExchangeConnector {
+  readonly placed: (OrderRequest & { clientOrderId: string })[] = [];
+  readonly cancels: OrderRef[] = [];
+  readonly queries: OrderRef[] = [];
+  /** Answers by client order id; the default answers every query with `defaultQuery`. */
+  readonly queryScript = new Map<string, QueryScript[]>();
+  defaultQuery: QueryScript = null;
+  placeScript: PlaceScript[] = [];
+  private listeners = new Set<(r: ExchangeReply) => void>();
+  private reconnectListeners = new Set<() => void>();
+  /** Venue calls made before the ledger had the order, if any (promise 1). */
+  readonly callsBeforeRecord: string[] = [];
+  ledger?: StrategyLedger;
+
+  async placeOrder(order: OrderRequest & { clientOrderId: string }): Promise<{ venueOrderId?: string }> {
+    if (this.ledger && !(await this.ledger.getOrder(order.clientOrderId))) this.callsBeforeRecord.push(order.clientOrderId);
+    this.placed.push(order);
+    const script = this.placeScript.shift() ?? {};
+    if (script === 'reject') throw new PlacementRejectedError('insufficient balance');
+    if (script === 'fail') throw new Error('ECONNRESET');
+    if (script === 'hang') return new Promise(() => {});
+    return script;
+  }
+
+  async cancelOrder(ref: OrderRef): Promise<void> {
+    this.cancels.push(ref);
+  }
+
+  queryOrder(ref: OrderRef): Promise<VenueOrderState | null> {
+    this.queries.push(ref);
+    const script = this.queryScript.get(ref.clientOrderId)?.shift() ?? this.defaultQuery;
+    if (script === 'hang') return new Promise(() => {});
+    if (script === 'fail') return Promise.reject(new Error('ETIMEDOUT'));
+    return Promise.resolve(script === null ? null : structuredClone(script));
+  }
+
+  onReply(listener: (r: ExchangeReply) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
+  }
+
+  /** Queries about one order. */
+  queriesFor(orderId: string): OrderRef[] {
+    return this.queries.filter((q) => q.clientOrderId === orderId);
+  }
+
+  cancelsFor(orderId: string): OrderRef[] {
+    return this.cancels.filter((q) => q.clientOrderId === orderId);
+  }
+
+  reconnect(): void {
+    for (const l of this.reconnectListeners) l();
+  }
+}
+
+/** A causality chain as an engine would pass it. */
+export function chain(overrides: Partial<CausalityChain> = {}): CausalityChain {
+  return {
+    origin: { id: 'TCK_1', type: 'TICK' },
+    signalIds: ['SIG_1'],
+    riskIds: [],
+    strategyDirectiveId: 'STR_1',
+    orderIds: [],
+    fillIds: [],
+    ...overrides,
+  };
+}
+
+export const limit = (quantity = '1', price = '100'): OrderRequest => ({
+  symbol: 'BTC_USDT',
+  side: 'BUY',
+  type: 'LIMIT',
+  quantity,
+  price,
+});
+
+let directiveSeq = 0;
+
+/** A directive with fresh id. */
+export function directive(orders: OrderRequest[] = [limit()], mode?: ExecutionDirective['mode']): ExecutionDirective {
+  directiveSeq++;
+  return { directiveId: `DIR_${directiveSeq}`, causality: chain(), orders, ...(mode ? { mode } : {}) };
+}
+
+/** Everything a test needs, wired together. */
+export interface Harness {
+  clock: ManualClock;
+  venue: ScriptedVenue;
+  ledger: StrategyLedger;
+  handler: ExecutionHandler;
+  events: LedgerUpdatedEvent[];
+  errors: unknown[];
+  /** Executes one order (LIMIT 1 @ 100 unless given) and settles; returns its OrderID. */
+  place(order?: OrderRequest): Promise<string>;
+  /** Sends a reply and lets the work it started finish. */
+  reply(r: Record<string, unknown>): Promise<ReturnType<ExecutionHandler['onExchangeReply']> extends Promise<infer T> ? T : never>;
+  /** Advances the clock by `ms` (no settle: a hanging venue call would never settle). */
+  advance(ms: number): Promise<void>;
+  status(orderId: string): string | undefined;
+}
+
+/** The default timings of the harness: short, distinct numbers so timelines read easily. */
+export const TIMING = { ackTimeoutMs: 1_000, cancelTimeoutMs: 1_000, queryIntervalMs: 100, queryRetries: 2, placeRetries: 2 };
+
+export async function harness(options: Partial<HandlerOptions> & { ledger?: StrategyLedger } = {}): Promise<Harness> {
+  const clock = createManualClock(T0);
+  const venue = new ScriptedVenue();
+  const ledger = options.ledger ?? createMemoryLedger({ strategyId: 'S1' });
+  venue.ledger = ledger;
+  const events: LedgerUpdatedEvent[] = [];
+  ledger.subscribe((e) => events.push(e));
+  const errors: unknown[] = [];
+  const handler = await createExecutionHandler({
+    strategyId: 'S1',
+    connector: venue,
+    ledger,
+    clock,
+    random: seededRandom(42),
+    onError: (e) => errors.push(e),
+    ...TIMING,
+    ...options,
+  });
+  const h: Harness = {
+    clock,
+    venue,
+    ledger,
+    handler,
+    events,
+    errors,
+    async place(order = limit()) {
+      const { orderIds } = await handler.execute(directive([order]));
+      await clock.advance(0);
+      return orderIds[0]!;
+    },
+    async reply(r) {
+      const out = await handler.onExchangeReply(r);
+      await clock.advance(0);
+      return out;
+    },
+    async advance(ms) {
+      await clock.advance(ms);
+    },
+    status: (id) => handler.order(id)?.status,
+  };
+  return h;
+}
