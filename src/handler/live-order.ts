@@ -27,6 +27,10 @@ export interface QueryCycle {
 /** A query sent and not yet answered. */
 export interface QueryInFlight {
   sentAt: number;
+  /** `newsCount` when the query was sent: a `null` answer is stale if news arrived since. */
+  newsAtSend: number;
+  /** `cancelsDispatched` when the query was sent: a `null` does not settle a cancel sent after it. */
+  cancelsAtSend: number;
 }
 
 /** The supervisor's record of an order whose actor is in memory. */
@@ -44,8 +48,10 @@ export interface LiveOrder {
   placeRetryAt: number | null;
   cycle: QueryCycle | null;
   query: QueryInFlight | null;
-  /** Last time an ACCEPTED or FILL naming the order arrived: a `null` answer older than it is stale. */
-  lastNewsAt: number;
+  /** ACCEPTED or FILL replies naming the order so far (a logical clock: virtual time may stand still). */
+  newsCount: number;
+  /** Cancels handed to the connector so far. */
+  cancelsDispatched: number;
   /** `cancelRequests` of the context already acted on. */
   cancelsSent: number;
   lastCancelSentAt: number | null;

@@ -34,6 +34,7 @@ import { BoundedMap, BoundedSet } from './bounded.js';
 import { DirectiveBook, type DirectiveRun } from './directives.js';
 import {
   type LiveOrder,
+  type QueryInFlight,
   contextOf,
   createOrderActor,
   eventTypeOf,
@@ -183,7 +184,8 @@ export class Supervisor {
       placeRetryAt: null,
       cycle: null,
       query: null,
-      lastNewsAt: Number.NEGATIVE_INFINITY,
+      newsCount: 0,
+      cancelsDispatched: 0,
       cancelsSent: ctx.cancelRequests,
       lastCancelSentAt: null,
       cancelResendAt: null,
@@ -379,7 +381,7 @@ export class Supervisor {
     const at = this.opts.clock.now();
     const cause = `${source} ${reply.type} #${key}`;
     const venueOrderId = reply.venueOrderId === undefined ? {} : { venueOrderId: reply.venueOrderId };
-    if (reply.type === 'ACCEPTED' || reply.type === 'FILL') order.lastNewsAt = at;
+    if (reply.type === 'ACCEPTED' || reply.type === 'FILL') order.newsCount++;
     switch (reply.type) {
       case 'ACCEPTED': {
         if (ctx.acknowledged && ctx.venueOrderId === reply.venueOrderId) return this.duplicate(order, key);
@@ -606,7 +608,8 @@ export class Supervisor {
         this.spawn(() => this.onOrder(order.orderId, (o) => this.applyRaw(o, reply, 'reply')));
       }
     }
-    if (this.expiredVenueIds.delete(venueOrderId)) this.sendQuery(order);
+    // Replies for it expired as UNKNOWN_ORDER: ask the venue what we missed (unless already asking).
+    if (this.expiredVenueIds.delete(venueOrderId) && !order.query) this.sendQuery(order);
   }
 
   // ─── After a change: effects ─────────────────────────────────────────────────────────────
@@ -661,6 +664,7 @@ export class Supervisor {
 
   private sendCancel(order: LiveOrder): void {
     order.lastCancelSentAt = this.opts.clock.now();
+    order.cancelsDispatched++;
     order.cancelResendAt = null;
     const ref = refOf(order);
     // A cancel that fails to send is an unanswered cancel: the cancel deadline's queries follow it.
@@ -790,8 +794,8 @@ export class Supervisor {
   }
 
   /** Asks the venue about the order; the answer is applied on the order's queue. */
-  private sendQuery(order: LiveOrder, onAnswer?: (answer: VenueOrderState | null | 'failed') => void): void {
-    const token = { sentAt: this.opts.clock.now() };
+  private sendQuery(order: LiveOrder): void {
+    const token: QueryInFlight = { sentAt: this.opts.clock.now(), newsAtSend: order.newsCount, cancelsAtSend: order.cancelsDispatched };
     order.query = token;
     const { orderId } = order;
     const ref = refOf(order);
@@ -804,9 +808,8 @@ export class Supervisor {
       }
       await this.onOrder(orderId, async (o) => {
         if (o && o.query === token) o.query = null;
-        if (o && answer !== 'failed') await this.applyAnswer(o, answer, token.sentAt, false);
+        if (o && answer !== 'failed') await this.applyAnswer(o, answer, token, false);
       });
-      onAnswer?.(answer);
     });
   }
 
@@ -818,7 +821,7 @@ export class Supervisor {
   private async applyAnswer(
     order: LiveOrder,
     answer: VenueOrderState | null,
-    sentAt: number,
+    asked: QueryInFlight,
     recovering: boolean,
     tally: ReconcileTally = emptyTally(),
   ): Promise<void> {
@@ -834,13 +837,13 @@ export class Supervisor {
       if (ctx.cancelOutstanding && (answer.status === 'OPEN' || answer.status === 'PARTIALLY_FILLED')) {
         this.requestCancelSend(order);
       }
-    } else if (order.lastNewsAt <= sentAt) {
-      await this.applyNotFound(order, sentAt, recovering, tally);
+    } else if (order.newsCount === asked.newsAtSend) {
+      await this.applyNotFound(order, asked, recovering, tally);
     }
     if (statusOfOrder(order) !== statusBefore) tally.ordersResolved++;
   }
 
-  private async applyNotFound(order: LiveOrder, sentAt: number, recovering: boolean, tally: ReconcileTally): Promise<void> {
+  private async applyNotFound(order: LiveOrder, asked: QueryInFlight, recovering: boolean, tally: ReconcileTally): Promise<void> {
     const ctx = contextOf(order);
     const status = statusOfOrder(order);
     const now = this.opts.clock.now();
@@ -849,7 +852,7 @@ export class Supervisor {
       this.placeOnce(order);
       return;
     }
-    if (status === 'TIMED_OUT' && (!ctx.cancelOutstanding || (order.lastCancelSentAt ?? 0) > sentAt)) return;
+    if (status === 'TIMED_OUT' && (!ctx.cancelOutstanding || order.cancelsDispatched > asked.cancelsAtSend)) return;
     const anomalies =
       status === 'OPEN' || status === 'PARTIALLY_FILLED' || status === 'CANCEL_PENDING'
         ? [{ kind: 'VENUE_LOST_ORDER' as const, reason: `the venue does not know ${status} order ${order.orderId}: ${NOT_FOUND_AT_VENUE}` }]
@@ -908,7 +911,7 @@ export class Supervisor {
   private async reconcileOne(orderId: string, recovering: boolean, tally: ReconcileTally): Promise<void> {
     const order = this.live.get(orderId);
     if (!order) return;
-    const sentAt = this.opts.clock.now();
+    const asked: QueryInFlight = { sentAt: this.opts.clock.now(), newsAtSend: order.newsCount, cancelsAtSend: order.cancelsDispatched };
     tally.ordersQueried++;
     let answer: VenueOrderState | null;
     try {
@@ -918,7 +921,7 @@ export class Supervisor {
       return;
     }
     await this.onOrder(orderId, async (o) => {
-      if (o) await this.applyAnswer(o, answer, sentAt, recovering, tally);
+      if (o) await this.applyAnswer(o, answer, asked, recovering, tally);
     });
   }
 

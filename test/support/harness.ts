@@ -16,7 +16,14 @@ import type { CausalityChain, ExchangeReply, ExecutionDirective, OrderRequest } 
 export const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);
 
 /** What the scripted venue answers to a query: a state, null, a failure, or no answer at all. */
-export type QueryScript = VenueOrderState | null | 'fail' | 'hang';
+export type QueryScript = VenueOrderState | null | 'fail' | 'hang' | 'defer';
+
+/** A query the test answers when it likes. */
+export interface DeferredQuery {
+  ref: OrderRef;
+  answer(state: VenueOrderState | null): void;
+  fail(): void;
+}
 
 /** What the scripted venue does with a placement. */
 export type PlaceScript = { venueOrderId?: string } | 'reject' | 'fail' | 'hang';
@@ -30,6 +37,7 @@ export class ScriptedVenue implements ExchangeConnector {
   readonly queryScript = new Map<string, QueryScript[]>();
   defaultQuery: QueryScript = null;
   placeScript: PlaceScript[] = [];
+  readonly deferred: DeferredQuery[] = [];
   private listeners = new Set<(r: ExchangeReply) => void>();
   private reconnectListeners = new Set<() => void>();
   /** Venue calls made before the ledger had the order, if any (promise 1). */
@@ -55,6 +63,11 @@ export class ScriptedVenue implements ExchangeConnector {
     const script = this.queryScript.get(ref.clientOrderId)?.shift() ?? this.defaultQuery;
     if (script === 'hang') return new Promise(() => {});
     if (script === 'fail') return Promise.reject(new Error('ETIMEDOUT'));
+    if (script === 'defer') {
+      return new Promise((resolve, reject) => {
+        this.deferred.push({ ref, answer: resolve, fail: () => reject(new Error('ETIMEDOUT')) });
+      });
+    }
     return Promise.resolve(script === null ? null : structuredClone(script));
   }
 
