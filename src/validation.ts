@@ -17,7 +17,8 @@ const text = z.string().max(2000, 'must be at most 2000 characters');
 const positiveDecimal = z
   .string()
   .regex(DECIMAL, 'must be a decimal string such as "0.25"')
-  .refine((s) => decCmp(s, '0') > 0, 'must be greater than 0');
+  // Only a well-formed decimal is compared (its format error is already reported).
+  .refine((s) => !DECIMAL.test(s) || decCmp(s, '0') > 0, 'must be greater than 0');
 const signedDecimal = z.string().regex(SIGNED_DECIMAL, 'must be a decimal string such as "-0.01"');
 const time = z.number().finite('must be a finite number').nonnegative('must not be negative');
 

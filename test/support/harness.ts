@@ -60,7 +60,8 @@ export class ScriptedVenue implements ExchangeConnector {
 
   queryOrder(ref: OrderRef): Promise<VenueOrderState | null> {
     this.queries.push(ref);
-    const script = this.queryScript.get(ref.clientOrderId)?.shift() ?? this.defaultQuery;
+    const scripted = this.queryScript.get(ref.clientOrderId);
+    const script = scripted && scripted.length > 0 ? scripted.shift()! : this.defaultQuery;
     if (script === 'hang') return new Promise(() => {});
     if (script === 'fail') return Promise.reject(new Error('ETIMEDOUT'));
     if (script === 'defer') {
