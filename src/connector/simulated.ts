@@ -39,6 +39,13 @@ export interface SimulatedFaults {
   venueIdOnlyRate?: number;
 }
 
+/**
+ * A dropped reply is a gap in the venue's message sequence: like a real user-data stream, the
+ * simulated one notices it and reconnects (telling `onReconnect` listeners) this long after the
+ * first gap, so the handler reconciles. Default 1,000 ms; 0 disables gap detection.
+ */
+const DEFAULT_GAP_RECONNECT_MS = 1_000;
+
 /** Options of the simulated venue. */
 export interface SimulatedExchangeOptions {
   clock: Clock;
@@ -65,6 +72,8 @@ export interface SimulatedExchangeOptions {
   prices?: Record<string, string>;
   /** When false the venue never trades or acknowledges by itself (tests drive it); default true. */
   autoMatch?: boolean;
+  /** Delay from a dropped reply to the stream's reconnect; 0 disables it. Default 1,000 ms. */
+  gapReconnectMs?: number;
   faults?: SimulatedFaults;
 }
 
@@ -95,6 +104,8 @@ export interface SimulatedExchange extends ExchangeConnector {
 
 interface Working extends VenueOrder {
   expiryTimer?: unknown;
+  /** The matching engine has processed the order (before that it cannot trade). */
+  resting?: boolean;
 }
 
 /** Creates the simulated venue. */
@@ -109,10 +120,24 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   const byVenue = new Map<string, Working>();
   const replyListeners = new Set<(r: ExchangeReply) => void>();
   const reconnectListeners = new Set<() => void>();
-  const counters = { placements: 0, duplicatePlacements: 0, repliesSent: 0, repliesDropped: 0, repliesDuplicated: 0 };
+  const counters = { placements: 0, duplicatePlacements: 0, repliesSent: 0, repliesDropped: 0, repliesDuplicated: 0, reconnects: 0 };
   let nextVenueId = 1;
   let nextFillId = 1;
   let matchTimer: unknown;
+  let reconnectTimer: unknown;
+  const gapReconnectMs = options.gapReconnectMs ?? DEFAULT_GAP_RECONNECT_MS;
+
+  const reconnect = (): void => {
+    reconnectTimer = undefined;
+    counters.reconnects++;
+    for (const l of reconnectListeners) l();
+  };
+
+  /** A reply was lost on the wire: the stream sees the gap and reconnects shortly. */
+  const gap = (): void => {
+    counters.repliesDropped++;
+    if (gapReconnectMs > 0 && reconnectTimer === undefined) reconnectTimer = after(gapReconnectMs, reconnect);
+  };
 
   const chance = (p: number | undefined): boolean => (p ?? 0) > 0 && rnd() < (p ?? 0);
   const latency = (): number => latMin + Math.floor(rnd() * (latMax - latMin + 1));
@@ -126,7 +151,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   /** Sends a reply through the faulty wire. */
   const emit = (reply: ExchangeReply): void => {
     if (chance(faults.dropRate) || (reply.type === 'ACCEPTED' && chance(faults.lostAckRate))) {
-      counters.repliesDropped++;
+      gap();
       return;
     }
     let wire: ExchangeReply = reply;
@@ -183,6 +208,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
 
   /** What happens to a new order once the venue processed it. */
   const process = (o: Working): void => {
+    if (!working(o)) return; // cancelled before the matching engine got to it
     if (chance(options.rejectRate ?? 0.02)) {
       o.status = 'REJECTED';
       emit({ type: 'REJECTED', ...ref(o), reason: 'insufficient balance', at: clock.now() });
@@ -205,6 +231,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
       return;
     }
     if (tif === 'DAY') o.expiryTimer = after(options.dayMs ?? 60_000, () => working(o) && end(o, 'EXPIRED'));
+    o.resting = true;
     armMatching();
   };
 
@@ -215,7 +242,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
       matchTimer = undefined;
       let resting = false;
       for (const o of byClient.values()) {
-        if (!working(o) || o.request.type === 'MARKET') continue;
+        if (!working(o) || !o.resting) continue;
         const p = (options.fillProbability ?? 0.15) * (o.request.type === 'STOP_LIMIT' ? 1 / 3 : 1);
         if (chance(p)) fill(o, piece(o));
         resting ||= working(o);
@@ -300,7 +327,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
       return () => reconnectListeners.delete(listener);
     },
 
-    venueOrders: () => [...byClient.values()].map(({ expiryTimer: _t, ...o }) => ({ ...o, fills: [...o.fills] })),
+    venueOrders: () => [...byClient.values()].map(({ expiryTimer: _t, resting: _r, ...o }) => ({ ...o, fills: [...o.fills] })),
     setFaults(f) {
       faults = { ...f };
     },
@@ -310,8 +337,6 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
       if (!o || !working(o)) throw new Error(`order ${clientOrderId} is not working at the venue`);
       fill(o, quantity ?? remaining(o));
     },
-    reconnect() {
-      for (const l of reconnectListeners) l();
-    },
+    reconnect,
   };
 }

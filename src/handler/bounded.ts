@@ -26,6 +26,10 @@ export class BoundedSet<T> {
   get size(): number {
     return this.items.size;
   }
+
+  values(): IterableIterator<T> {
+    return this.items.values();
+  }
 }
 
 /** A map that forgets its least recently set entry beyond `capacity`. */
@@ -50,5 +54,13 @@ export class BoundedMap<K, V> {
 
   get size(): number {
     return this.items.size;
+  }
+
+  keys(): IterableIterator<K> {
+    return this.items.keys();
+  }
+
+  values(): IterableIterator<V> {
+    return this.items.values();
   }
 }

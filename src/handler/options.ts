@@ -60,6 +60,8 @@ export const BOUNDS = {
   retiredVenueIds: 100_000,
   /** Directives remembered for idempotency after all their orders ended (the ledger knows older ones). */
   finishedDirectives: 10_000,
+  /** Orders that ended since the last reconcile, queried by the next one (a fill may have been missed). */
+  recentlyEnded: 10_000,
   /** Concurrent venue queries of one reconcile. */
   reconcileConcurrency: 16,
 } as const;

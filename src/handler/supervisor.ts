@@ -17,7 +17,7 @@ import { decAdd, decCmp, decEq } from '../decimal.js';
 import { PlacementRejectedError } from '../errors.js';
 import { IdMinter } from '../ids.js';
 import type { LedgerOrder, LedgerWrite, StrategyLedger } from '../ledger/types.js';
-import { newOrderView, withCommission, withFill, withStatus } from '../order-view.js';
+import { isFinal, newOrderView, withCommission, withFill, withStatus } from '../order-view.js';
 import type {
   AnomalyKind,
   CausalityChain,
@@ -80,6 +80,11 @@ export class Supervisor {
   private readonly retiredVenueIds = new BoundedMap<string, string>(BOUNDS.retiredVenueIds);
   private readonly held = new Map<string, HeldReplies>();
   private readonly expiredVenueIds = new BoundedSet<string>(BOUNDS.expiredVenueIds);
+  /** Orders that became final since the last reconcile: a gap in the stream may hide a fill of theirs. */
+  private recentlyEnded = new BoundedSet<string>(BOUNDS.recentlyEnded);
+  /** Orders whose reconcile query failed, with the attempts so far; asked again on a timer. */
+  private readonly unanswered = new BoundedMap<string, number>(BOUNDS.recentlyEnded);
+  private reconcileTimer: unknown;
   private readonly directives: DirectiveBook;
   private readonly unsubscribers: (() => void)[] = [];
   private stopped = false;
@@ -627,6 +632,7 @@ export class Supervisor {
     if (order.cycle?.purpose === 'ack' && to !== 'PENDING') order.cycle = null;
     if (order.cycle?.purpose === 'cancel' && !ctx.cancelOutstanding) order.cycle = null;
     if (to !== 'PENDING') order.placeRetryAt = null;
+    if (isFinal(to) && !isFinal(from)) this.recentlyEnded.add(order.orderId);
     if (!order.endNotified && hasEnded(to) && !hasEnded(from)) {
       order.endNotified = true;
       this.onOrderEnded(order, to);
@@ -740,11 +746,14 @@ export class Supervisor {
       if (status === 'PENDING' && now < ctx.ackDeadlineAt) this.placeOnce(order);
     }
     if (order.cancelResendAt !== null && now >= order.cancelResendAt && ctx.cancelOutstanding) this.sendCancel(order);
-    if (!order.cycle && status === 'PENDING' && now >= ctx.ackDeadlineAt) {
-      order.cycle = { purpose: 'ack', slots: 0, slow: false, nextAt: now };
-    }
-    if (!order.cycle && ctx.cancelOutstanding && ctx.cancelDeadlineAt !== null && now >= ctx.cancelDeadlineAt) {
-      order.cycle = { purpose: 'cancel', slots: 0, slow: false, nextAt: now };
+    const deadline =
+      status === 'PENDING' && now >= ctx.ackDeadlineAt
+        ? 'ack'
+        : ctx.cancelOutstanding && ctx.cancelDeadlineAt !== null && now >= ctx.cancelDeadlineAt
+          ? 'cancel'
+          : null;
+    if (deadline && !order.cycle) {
+      order.cycle = { purpose: deadline, slots: 0, slow: false, nextAt: now };
     }
     if (order.cycle && now >= order.cycle.nextAt) await this.stepCycle(order);
     this.reschedule(order);
@@ -828,6 +837,8 @@ export class Supervisor {
     const statusBefore = statusOfOrder(order);
     if (answer !== null) {
       for (const raw of repliesOfVenueState(order.orderId, answer, this.opts.clock.now())) {
+        // The venue confirming the final status the order already has is no news.
+        if ((raw as { type: string }).type === statusOfOrder(order)) continue;
         const outcome = await this.applyRaw(order, raw, 'query');
         if (outcome.outcome === 'anomaly') tally.anomalies++;
         if (outcome.outcome === 'applied' && (raw as { type: string }).type === 'FILL') tally.fillsLearnt++;
@@ -847,6 +858,7 @@ export class Supervisor {
     const ctx = contextOf(order);
     const status = statusOfOrder(order);
     const now = this.opts.clock.now();
+    if (isFinal(status)) return; // a venue may forget orders it finished: nothing to apply
     if (status === 'PENDING' && recovering && now < ctx.ackDeadlineAt) {
       tally.ordersPlacedAgain++;
       this.placeOnce(order);
@@ -895,8 +907,13 @@ export class Supervisor {
   }
 
   private async reconcileAll(recovering: boolean): Promise<ReconcileTally> {
+    const ended = this.recentlyEnded;
+    this.recentlyEnded = new BoundedSet<string>(BOUNDS.recentlyEnded);
+    return this.reconcileIds([...new Set([...this.live.keys(), ...ended.values()])], recovering);
+  }
+
+  private async reconcileIds(ids: readonly string[], recovering: boolean): Promise<ReconcileTally> {
     const tally = emptyTally();
-    const ids = [...this.live.keys()];
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < ids.length) {
@@ -909,19 +926,70 @@ export class Supervisor {
   }
 
   private async reconcileOne(orderId: string, recovering: boolean, tally: ReconcileTally): Promise<void> {
-    const order = this.live.get(orderId);
-    if (!order) return;
-    const asked: QueryInFlight = { sentAt: this.opts.clock.now(), newsAtSend: order.newsCount, cancelsAtSend: order.cancelsDispatched };
+    const live = this.live.get(orderId);
+    const venueOrderId = live ? contextOf(live).venueOrderId : (this.cache.get(orderId)?.venueOrderId ?? null);
+    const ref: OrderRef = venueOrderId === null ? { clientOrderId: orderId } : { clientOrderId: orderId, venueOrderId };
+    const asked: QueryInFlight = {
+      sentAt: this.opts.clock.now(),
+      newsAtSend: live?.newsCount ?? 0,
+      cancelsAtSend: live?.cancelsDispatched ?? 0,
+    };
     tally.ordersQueried++;
     let answer: VenueOrderState | null;
     try {
-      answer = await this.track(this.connector.queryOrder(refOf(order)));
+      answer = await this.answerWithin(orderId, ref, asked);
     } catch {
       tally.queriesFailed++;
+      this.retryReconcile(orderId);
       return;
     }
+    this.unanswered.delete(orderId);
     await this.onOrder(orderId, async (o) => {
       if (o) await this.applyAnswer(o, answer, asked, recovering, tally);
+    });
+  }
+
+  /**
+   * A reconcile query that failed is asked again: every `queryIntervalMs` for `queryRetries`
+   * rounds, then every 10 x `queryIntervalMs`, until the venue answers (at most
+   * `BOUNDS.recentlyEnded` orders wait at once; the oldest is dropped beyond that).
+   */
+  private retryReconcile(orderId: string): void {
+    const attempts = (this.unanswered.get(orderId) ?? 0) + 1;
+    this.unanswered.set(orderId, attempts);
+    if (this.reconcileTimer !== undefined || this.stopped) return;
+    const slow = [...this.unanswered.values()].every((n) => n > this.opts.queryRetries);
+    const wait = slow ? 10 * this.opts.queryIntervalMs : this.opts.queryIntervalMs;
+    this.reconcileTimer = this.opts.clock.setTimeout(() => {
+      this.reconcileTimer = undefined;
+      const ids = [...this.unanswered.keys()];
+      this.spawn(() => this.reconcileIds(ids, false));
+    }, wait);
+  }
+
+  /**
+   * Asks the venue about an order for reconcile(): an answer later than `queryIntervalMs` counts
+   * as a failure (so a hanging venue cannot stall reconcile), yet is still applied when it comes.
+   */
+  private answerWithin(orderId: string, ref: OrderRef, asked: QueryInFlight): Promise<VenueOrderState | null> {
+    const query = this.track(this.connector.queryOrder(ref));
+    return new Promise((resolve, reject) => {
+      let late = false;
+      const timer = this.opts.clock.setTimeout(() => {
+        late = true;
+        reject(new Error(`no answer within ${this.opts.queryIntervalMs} ms`));
+      }, this.opts.queryIntervalMs);
+      query.then(
+        (answer) => {
+          this.opts.clock.clearTimeout(timer);
+          if (!late) return resolve(answer);
+          this.spawn(() => this.onOrder(orderId, async (o) => o && this.applyAnswer(o, answer, asked, false)));
+        },
+        (err: unknown) => {
+          this.opts.clock.clearTimeout(timer);
+          reject(err);
+        },
+      );
     });
   }
 
@@ -934,6 +1002,7 @@ export class Supervisor {
   /** Stops timers and actors and unhooks the connector; the ledger stays open (it is the caller's). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.opts.clock.clearTimeout(this.reconcileTimer);
     for (const off of this.unsubscribers.splice(0)) off();
     for (const entry of this.held.values()) this.opts.clock.clearTimeout(entry.timer);
     for (const order of this.live.values()) {

@@ -1,0 +1,164 @@
+/**
+ * A realistic trading session against the simulated venue, on virtual time: an engine sends
+ * directives over several symbols (all order types, the three batch modes), cancels some orders,
+ * the venue trades, rejects and misbehaves as its fault rates say, and at the end the faults stop,
+ * everything still resting is cancelled, and the handler is given time to agree with the venue.
+ * The demo runs it; the simulation tests run it and then check the promises.
+ */
+import { createManualClock } from '../clock.js';
+import { type SimulatedExchange, type SimulatedFaults, createSimulatedExchange } from '../connector/simulated.js';
+import { type ExecutionHandler, createExecutionHandler } from '../handler/create.js';
+import { createMemoryLedger } from '../ledger/memory.js';
+import type { StrategyLedger } from '../ledger/types.js';
+import { type RandomSource, seededRandom } from '../random.js';
+import type { AnomalyKind, BatchMode, ExecutionDirective, OrderRequest, OrderStatus, TimeInForce } from '../types.js';
+
+/** Options of a session. */
+export interface SessionOptions {
+  /** Orders to place; default 1,000. */
+  orders?: number;
+  /** Seed of the engine's and the venue's draws; default 1. */
+  seed?: number;
+  faults?: SimulatedFaults;
+  /** Default: a memory ledger. */
+  ledger?: StrategyLedger;
+  strategyId?: string;
+  /** Chance per second that the engine cancels a given working order; default 0.05. */
+  cancelRatePerSecond?: number;
+  /** Venue rejection rate; default 0.02. */
+  rejectRate?: number;
+  /** Called as orders are placed. */
+  onProgress?: (placed: number, total: number) => void;
+  /** Handler timing overrides (virtual milliseconds). */
+  timing?: { ackTimeoutMs?: number; cancelTimeoutMs?: number; queryIntervalMs?: number; queryRetries?: number };
+}
+
+/** What a session did. */
+export interface SessionResult {
+  orderIds: string[];
+  directives: number;
+  byStatus: Partial<Record<OrderStatus, number>>;
+  fills: number;
+  anomalies: Partial<Record<AnomalyKind, number>>;
+  duplicatesDropped: number;
+  venue: Record<string, number>;
+  virtualMs: number;
+  handler: ExecutionHandler;
+  exchange: SimulatedExchange;
+  ledger: StrategyLedger;
+}
+
+/** Session start: 2026-01-05 09:00:00 UTC, a Monday morning. */
+export const SESSION_START_MS = Date.UTC(2026, 0, 5, 9, 0, 0);
+
+const SYMBOLS: { symbol: string; price: number; dp: number }[] = [
+  { symbol: 'BTC_USDT', price: 60_000, dp: 2 },
+  { symbol: 'ETH_USDT', price: 3_000, dp: 2 },
+  { symbol: 'SOL_USDT', price: 150, dp: 3 },
+  { symbol: 'XRP_USDT', price: 0.6, dp: 5 },
+];
+
+const STEP_MS = 50;
+
+function pick<T>(rnd: RandomSource, items: readonly T[]): T {
+  return items[Math.floor(rnd() * items.length)]!;
+}
+
+/** A plausible order: mostly limits near the reference price, some market and stop-limit orders. */
+function randomOrder(rnd: RandomSource): OrderRequest {
+  const s = pick(rnd, SYMBOLS);
+  const side = rnd() < 0.5 ? 'BUY' : 'SELL';
+  const quantity = (Math.floor(rnd() * 1000) / 1000 + 0.001).toFixed(3);
+  const px = (f: number) => (s.price * f).toFixed(s.dp);
+  const r = rnd();
+  if (r < 0.3) return { symbol: s.symbol, side, type: 'MARKET', quantity };
+  const tif = pick<TimeInForce>(rnd, ['GTC', 'GTC', 'GTC', 'DAY', 'IOC', 'FOK']);
+  const price = px(1 + (rnd() - 0.5) / 50);
+  if (r < 0.9) return { symbol: s.symbol, side, type: 'LIMIT', quantity, price, timeInForce: tif };
+  return { symbol: s.symbol, side, type: 'STOP_LIMIT', quantity, price, stopPrice: px(side === 'BUY' ? 1.01 : 0.99) };
+}
+
+/** Runs a session and returns its tallies. */
+export async function runSession(options: SessionOptions = {}): Promise<SessionResult> {
+  const total = options.orders ?? 1_000;
+  const seed = options.seed ?? 1;
+  const rnd = seededRandom(seed * 7919 + 17);
+  const clock = createManualClock(SESSION_START_MS);
+  const ledger = options.ledger ?? createMemoryLedger();
+  const exchange = createSimulatedExchange({
+    clock,
+    seed,
+    rejectRate: options.rejectRate ?? 0.02,
+    prices: Object.fromEntries(SYMBOLS.map((s) => [s.symbol, String(s.price)])),
+    faults: options.faults ?? {},
+  });
+  const handler = await createExecutionHandler({
+    strategyId: options.strategyId ?? 'DEMO',
+    connector: exchange,
+    ledger,
+    clock,
+    random: seededRandom(seed),
+    ...(options.timing ?? {}),
+  });
+  const orderIds: string[] = [];
+  let directives = 0;
+  const cancelChance = (options.cancelRatePerSecond ?? 0.05) * (STEP_MS / 1000);
+  while (orderIds.length < total) {
+    const burst = 1 + Math.floor(rnd() * 3);
+    for (let b = 0; b < burst && orderIds.length < total; b++) {
+      const size = Math.min(total - orderIds.length, rnd() < 0.8 ? 1 : 2 + Math.floor(rnd() * 2));
+      const mode: BatchMode = size === 1 ? 'INDEPENDENT' : pick(rnd, ['INDEPENDENT', 'COORDINATED', 'SEQUENTIAL'] as const);
+      const directive: ExecutionDirective = {
+        directiveId: `DIR_${seed}_${++directives}`,
+        causality: {
+          origin: { id: `TCK_${directives}`, type: 'TICK' },
+          signalIds: [`SIG_${directives}`],
+          riskIds: [`RSK_${directives}`],
+          executionPlanId: `EXP_${directives}`,
+          orderIds: [],
+          fillIds: [],
+        },
+        orders: Array.from({ length: size }, () => randomOrder(rnd)),
+        mode,
+      };
+      const { orderIds: ids } = await handler.execute(directive);
+      orderIds.push(...ids);
+    }
+    for (const view of handler.orders({ status: ['OPEN', 'PARTIALLY_FILLED'] })) {
+      if (rnd() < cancelChance) await handler.cancel(view.orderId);
+    }
+    options.onProgress?.(orderIds.length, total);
+    await clock.advance(STEP_MS);
+  }
+  // End of session: the venue behaves again, the engine cancels what still rests, and the
+  // handler gets the time the convergence promise allows (plus the slow pace of one query).
+  exchange.setFaults({});
+  await clock.advance(2_000);
+  await handler.cancelAll();
+  await clock.advance(120_000);
+  // No settle(): a query the venue never answers stays in flight by design (queryHangRate).
+
+  const byStatus: Partial<Record<OrderStatus, number>> = {};
+  let fills = 0;
+  for (const id of orderIds) {
+    const view = handler.order(id) ?? (await ledger.getOrder(id));
+    if (!view) continue; // a SEQUENTIAL order never placed
+    byStatus[view.status] = (byStatus[view.status] ?? 0) + 1;
+    fills += view.fills.length;
+  }
+  const anomalies: Partial<Record<AnomalyKind, number>> = {};
+  for (const a of await ledger.getAnomalies()) anomalies[a.kind] = (anomalies[a.kind] ?? 0) + 1;
+  return {
+    orderIds,
+    directives,
+    byStatus,
+    fills,
+    anomalies,
+    duplicatesDropped: handler.stats().repliesDuplicate,
+    venue: exchange.stats(),
+    virtualMs: clock.now() - SESSION_START_MS,
+    handler,
+    exchange,
+    ledger,
+  };
+}
