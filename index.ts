@@ -30,7 +30,13 @@ export type {
   TransitionRecord,
 } from './src/ledger/types.js';
 export { createSimulatedExchange } from './src/connector/simulated.js';
-export type { SimulatedExchange, SimulatedExchangeOptions, SimulatedFaults, VenueOrder } from './src/connector/simulated.js';
+export type {
+  SimulatedExchange,
+  SimulatedExchangeOptions,
+  SimulatedExchangeStats,
+  SimulatedFaults,
+  VenueOrder,
+} from './src/connector/simulated.js';
 export type { ExchangeConnector, OrderRef, VenueOrderState } from './src/connector/types.js';
 export { ORDER_STATUSES, FINAL_STATUSES } from './src/types.js';
 export type {

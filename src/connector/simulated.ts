@@ -88,14 +88,26 @@ export interface VenueOrder {
   createdAt: number;
 }
 
+/** Counters of the simulated venue. */
+export interface SimulatedExchangeStats {
+  placements: number;
+  /** Placements of a client order id the venue already had (deduplicated, not a new order). */
+  duplicatePlacements: number;
+  repliesSent: number;
+  repliesDropped: number;
+  repliesDuplicated: number;
+  /** Stream reconnects after a gap. */
+  reconnects: number;
+}
+
 /** The simulated venue: a connector plus its truth and controls. */
 export interface SimulatedExchange extends ExchangeConnector {
   /** Every order the venue holds (its truth). */
   venueOrders(): VenueOrder[];
   /** Replaces the fault rates; `setFaults({})` stops every fault. */
   setFaults(faults: SimulatedFaults): void;
-  /** Counters: placements, duplicate placements, replies sent, dropped, duplicated. */
-  stats(): Record<string, number>;
+  /** What the venue did so far. */
+  stats(): SimulatedExchangeStats;
   /** Trades `quantity` (default: all that is left) of an order now; for tests. */
   trade(clientOrderId: string, quantity?: string): void;
   /** Simulates a dropped and restored connection: listeners of `onReconnect` are told. */
@@ -120,7 +132,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   const byVenue = new Map<string, Working>();
   const replyListeners = new Set<(r: ExchangeReply) => void>();
   const reconnectListeners = new Set<() => void>();
-  const counters = { placements: 0, duplicatePlacements: 0, repliesSent: 0, repliesDropped: 0, repliesDuplicated: 0, reconnects: 0 };
+  const counters: SimulatedExchangeStats = { placements: 0, duplicatePlacements: 0, repliesSent: 0, repliesDropped: 0, repliesDuplicated: 0, reconnects: 0 };
   let nextVenueId = 1;
   let nextFillId = 1;
   let matchTimer: unknown;

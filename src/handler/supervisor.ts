@@ -360,8 +360,15 @@ export class Supervisor {
       if (!order) {
         return this.anomaly('UNKNOWN_ORDER', `no order ${orderId} was sent to the venue by this handler`, undefined, reply);
       }
-      return this.applyReply(order, reply, source);
+      return this.applyReply(order, reply, source).then((o) => this.count(o, source));
     });
+  }
+
+  /** Counts what the venue's own replies came to (query answers restate what is known: not counted). */
+  private count(outcome: ReplyOutcome, source: ReplySource): ReplyOutcome {
+    if (source === 'reply' && outcome.outcome === 'duplicate') this.stats.repliesDuplicate++;
+    if (source === 'reply' && outcome.outcome === 'applied') this.stats.repliesApplied++;
+    return outcome;
   }
 
   /** Parses a reply built by the handler itself (placement result, query answer) and applies it. */
@@ -369,7 +376,7 @@ export class Supervisor {
     const parsed = parseReply(raw);
     if (!parsed.ok) return this.anomaly('MALFORMED_REPLY', `${source}: ${parsed.reason}`, order?.orderId, raw);
     if (!order) return this.anomaly('UNKNOWN_ORDER', `${source} for an order this handler does not know`, undefined, raw);
-    return this.applyReply(order, parsed.reply, source);
+    return this.applyReply(order, parsed.reply, source).then((o) => this.count(o, source));
   }
 
   /** Classifies a reply for its order (contract section 4, the rules) and applies what is new. */
@@ -522,7 +529,6 @@ export class Supervisor {
     this.updateView(order, meta.fill, venueLearnt);
     this.afterChange(order, from, to);
     if (meta.asDuplicate) return this.duplicate(order);
-    this.stats.repliesApplied++;
     return { outcome: 'applied', orderId: order.orderId, status: to };
   }
 
@@ -539,7 +545,6 @@ export class Supervisor {
 
   private duplicate(order: LiveOrder, key?: string): ReplyOutcome {
     if (key) order.replyKeys.add(key);
-    this.stats.repliesDuplicate++;
     return { outcome: 'duplicate', orderId: order.orderId, status: statusOfOrder(order) };
   }
 

@@ -6,7 +6,7 @@
  * The demo runs it; the simulation tests run it and then check the promises.
  */
 import { createManualClock } from '../clock.js';
-import { type SimulatedExchange, type SimulatedFaults, createSimulatedExchange } from '../connector/simulated.js';
+import { type SimulatedExchange, type SimulatedExchangeStats, type SimulatedFaults, createSimulatedExchange } from '../connector/simulated.js';
 import { type ExecutionHandler, createExecutionHandler } from '../handler/create.js';
 import { createMemoryLedger } from '../ledger/memory.js';
 import type { StrategyLedger } from '../ledger/types.js';
@@ -41,7 +41,7 @@ export interface SessionResult {
   fills: number;
   anomalies: Partial<Record<AnomalyKind, number>>;
   duplicatesDropped: number;
-  venue: Record<string, number>;
+  venue: SimulatedExchangeStats;
   virtualMs: number;
   handler: ExecutionHandler;
   exchange: SimulatedExchange;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runSession } from '../../src/sim/session.js';
-import { checkPromises } from '../support/promises.js';
+import { auditAgainstVenue } from '../../src/sim/audit.js';
 
 const FAULTS = {
   dropRate: 0.1,
@@ -24,7 +24,7 @@ const FAULTS = {
 describe('simulated sessions', () => {
   it('a fault-free session converges and keeps every promise', async () => {
     const r = await runSession({ orders: 200, seed: 1 });
-    const problems = await checkPromises(r.ledger, r.exchange, { converged: true });
+    const problems = await auditAgainstVenue(r.ledger, r.exchange, { converged: true });
     expect(problems, 'seed 1').toEqual([]);
     expect(r.byStatus.FILLED).toBeGreaterThan(20);
     expect(r.anomalies).toEqual({});
@@ -34,7 +34,7 @@ describe('simulated sessions', () => {
     it(`seed ${seed}: a faulty venue, healed, converges and keeps every promise`, async () => {
       console.log(`simulation seed ${seed}`);
       const r = await runSession({ orders: 150, seed, faults: FAULTS });
-      const problems = await checkPromises(r.ledger, r.exchange, { converged: true });
+      const problems = await auditAgainstVenue(r.ledger, r.exchange, { converged: true });
       expect(problems, `seed ${seed}`).toEqual([]);
       expect(r.venue.repliesDropped).toBeGreaterThan(0);
       expect(r.duplicatesDropped).toBeGreaterThan(0);

@@ -1,17 +1,21 @@
 /**
- * The promises of contract section 8 as checks over a ledger and the simulated venue's truth.
- * Each failure message states the rule that broke.
+ * An audit of a ledger against the simulated venue's own truth: the promises of contract section 8
+ * as checks. The demo prints its verdict and the simulation tests assert it is empty. Each
+ * problem states the rule that broke.
  */
 import { legalEdges } from '../../machines/transition-table.js';
-import type { SimulatedExchange } from '../../src/connector/simulated.js';
-import { decAdd, decCmp } from '../../src/decimal.js';
-import type { StrategyLedger } from '../../src/ledger/types.js';
-import type { OrderStatus } from '../../src/types.js';
+import type { SimulatedExchange } from '../connector/simulated.js';
+import { decAdd, decCmp } from '../decimal.js';
+import type { StrategyLedger } from '../ledger/types.js';
+import type { OrderStatus } from '../types.js';
 
 const EDGES = legalEdges();
 
-/** Checks promises 1-4 and ledger order; with `converged`, also that every order agrees with the venue. */
-export async function checkPromises(ledger: StrategyLedger, venue: SimulatedExchange, opts: { converged: boolean }): Promise<string[]> {
+/**
+ * Checks promises 1-4 and the ledger's order for every order the venue knows; with `converged`,
+ * also that every order agrees with the venue and none is left open. Returns the problems found.
+ */
+export async function auditAgainstVenue(ledger: StrategyLedger, venue: SimulatedExchange, opts: { converged: boolean }): Promise<string[]> {
   const problems: string[] = [];
   const truth = venue.venueOrders();
   const overfilled = new Set((await ledger.getAnomalies()).filter((a) => a.kind === 'OVERFILL').map((a) => a.orderId));
