@@ -288,7 +288,7 @@ export class Supervisor {
         },
       })),
     );
-    indexes.forEach((i) => run.markRecorded(i));
+    for (const i of indexes) run.markRecorded(i);
     const orders = views.map((v) => this.register(v, at, undefined));
     for (const order of orders) {
       this.placeOnce(order);
