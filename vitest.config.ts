@@ -1,10 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
+const shared = { testTimeout: 60_000, hookTimeout: 60_000 };
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      { test: { ...shared, name: 'memory', include: ['test/**/*.test.ts'] } },
+      // The handler's behaviour tests again, on a real SQLite file instead of the memory ledger.
+      { test: { ...shared, name: 'sqlite', include: ['test/handler/**/*.test.ts'], env: { EH_TEST_LEDGER: 'sqlite' } } },
+    ],
   },
 });

@@ -29,3 +29,8 @@ export class PlacementRejectedError extends Error {
     this.reason = reason;
   }
 }
+
+/** Thrown by a ledger for a write that would break one of its invariants; nothing is applied. */
+export class LedgerIntegrityError extends Error {
+  override readonly name = 'LedgerIntegrityError';
+}

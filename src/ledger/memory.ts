@@ -4,6 +4,7 @@
  * and backtests); use the SQLite ledger where history must outlive the process or stay bounded.
  */
 import { decEq } from '../decimal.js';
+import { LedgerIntegrityError } from '../errors.js';
 import { isFinal, newOrderView, withCommission, withFill, withStatus } from '../order-view.js';
 import { LedgerPublisher } from './publisher.js';
 import type {
@@ -25,11 +26,6 @@ interface StoredOrder {
 export interface MemoryLedgerOptions {
   /** When set, the ledger accepts and returns only this strategy's records. */
   strategyId?: string;
-}
-
-/** Thrown by a ledger for a write that would break one of its invariants; nothing is applied. */
-export class LedgerIntegrityError extends Error {
-  override readonly name = 'LedgerIntegrityError';
 }
 
 /** A ledger that holds everything in memory. Records are stored as given: do not mutate them. */

@@ -71,17 +71,7 @@ export type LedgerWrite =
   | { kind: 'anomaly'; anomaly: AnomalyRecord };
 
 /** A persisted change, with the `seq` the ledger assigned (from 1, contiguous per order). */
-export interface TransitionRecord {
-  orderId: string;
-  seq: number;
-  eventType: LedgerEventType;
-  from: OrderStatus;
-  to: OrderStatus;
-  at: number;
-  cause: string;
-  venueOrderId?: string;
-  rejectReason?: string;
-}
+export type TransitionRecord = Omit<ChangeInput, 'snapshot'> & { seq: number };
 
 /** An order as the ledger holds it: its view plus the last persisted actor snapshot. */
 export type LedgerOrder = OrderView & { snapshot?: unknown; placedAt: number; batch?: BatchInfo };

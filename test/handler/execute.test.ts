@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/clock.js';
 import { ValidationError } from '../../src/errors.js';
 import { createExecutionHandler } from '../../src/handler/create.js';
-import { createMemoryLedger } from '../../src/ledger/memory.js';
+
 import type { ExecutionDirective, OrderRequest } from '../../src/types.js';
-import { ScriptedVenue, T0, TIMING, chain, directive, harness, limit } from '../support/harness.js';
+import { ScriptedVenue, T0, TIMING, chain, directive, harness, limit, testLedger } from '../support/harness.js';
 
 const market = (quantity = '1'): OrderRequest => ({ symbol: 'ETH_USDT', side: 'SELL', type: 'MARKET', quantity });
 
@@ -42,7 +42,7 @@ describe('validation', () => {
 
   it('bad handler options are rejected clearly', async () => {
     const venue = new ScriptedVenue();
-    const ledger = createMemoryLedger();
+    const ledger = testLedger();
     await expect(createExecutionHandler({ strategyId: '', connector: venue, ledger })).rejects.toThrow(/strategyId/);
     await expect(createExecutionHandler({ strategyId: 'S', connector: venue, ledger, ackTimeoutMs: -1 })).rejects.toThrow(/ackTimeoutMs/);
   });
@@ -71,7 +71,7 @@ describe('ids and causality', () => {
   });
 
   it('OrderIDs are unique within a ledger across handler restarts in the same second', async () => {
-    const ledger = createMemoryLedger({ strategyId: 'S1' });
+    const ledger = testLedger();
     const a = await harness({ ledger, random: () => 0.25 });
     const first = await a.handler.execute(directive([limit(), limit()]));
     await a.handler.stop();
@@ -105,7 +105,7 @@ describe('write-ahead and idempotency', () => {
   });
 
   it('idempotency survives a restart: a new handler on the same ledger returns the same ids', async () => {
-    const ledger = createMemoryLedger({ strategyId: 'S1' });
+    const ledger = testLedger();
     const d = directive([limit(), limit()]);
     const a = await harness({ ledger });
     const first = await a.handler.execute(d);
@@ -228,7 +228,7 @@ describe('cancelAll', () => {
 
 describe('recover() and reconcile()', () => {
   it('rebuilds open orders from the ledger and resolves them against the venue', async () => {
-    const ledger = createMemoryLedger({ strategyId: 'S1' });
+    const ledger = testLedger();
     const a = await harness({ ledger });
     const { orderIds } = await a.handler.execute(directive([limit(), limit(), limit(), limit()]));
     const [open, partial, unplaced, done] = orderIds as [string, string, string, string];
@@ -254,7 +254,7 @@ describe('recover() and reconcile()', () => {
   });
 
   it('a PENDING order the venue does not know after its ack deadline goes the ack-timeout way', async () => {
-    const ledger = createMemoryLedger({ strategyId: 'S1' });
+    const ledger = testLedger();
     const a = await harness({ ledger });
     const id = await a.place();
     await a.handler.stop();

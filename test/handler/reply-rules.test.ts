@@ -4,9 +4,9 @@
  * released orders, and a failed ledger write changing nothing. Each through the real handler.
  */
 import { describe, expect, it } from 'vitest';
-import { createMemoryLedger } from '../../src/ledger/memory.js';
+
 import type { LedgerWrite, StrategyLedger } from '../../src/ledger/types.js';
-import { TIMING, harness } from '../support/harness.js';
+import { TIMING, harness, testLedger } from '../support/harness.js';
 
 const fill = (id: string, venueFillId: string, quantity: string, price = '100', extra: Record<string, unknown> = {}) => ({
   type: 'FILL',
@@ -177,7 +177,7 @@ describe('routing', () => {
   });
 
   it('an exact repeat is recognised after the order was reloaded from the ledger', async () => {
-    const ledger = createMemoryLedger({ strategyId: 'S1' });
+    const ledger = testLedger();
     const h = await harness({ ledger, cache: (await import('../../src/cache.js')).createStrategyCache({ retainFinal: 0 }) });
     const id = await h.place();
     const cancelled = { type: 'CANCELLED', clientOrderId: id, at: 2 };
@@ -243,7 +243,7 @@ describe('bad input', () => {
 describe('a failed ledger write', () => {
   /** A memory ledger whose next commit fails when `failNext` is set. */
   function flakyLedger(): StrategyLedger & { failNext: boolean } {
-    const inner = createMemoryLedger({ strategyId: 'S1' });
+    const inner = testLedger();
     const flaky = Object.assign(Object.create(inner) as StrategyLedger, { failNext: false }) as StrategyLedger & { failNext: boolean };
     flaky.commit = async (writes: readonly LedgerWrite[]) => {
       if (flaky.failNext) {

@@ -2,12 +2,16 @@
  * Test harness: the real handler on a manual clock, a seeded random source, the memory ledger and
  * a scripted venue whose every call is recorded and whose answers the test decides.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createManualClock, type ManualClock } from '../../src/clock.js';
 import type { ExchangeConnector, OrderRef, VenueOrderState } from '../../src/connector/types.js';
 import { PlacementRejectedError } from '../../src/errors.js';
 import { type ExecutionHandler, createExecutionHandler } from '../../src/handler/create.js';
 import type { HandlerOptions } from '../../src/handler/options.js';
 import { createMemoryLedger } from '../../src/ledger/memory.js';
+import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import type { LedgerUpdatedEvent, StrategyLedger } from '../../src/ledger/types.js';
 import { seededRandom } from '../../src/random.js';
 import type { CausalityChain, ExchangeReply, ExecutionDirective, OrderRequest } from '../../src/types.js';
@@ -145,10 +149,21 @@ export interface Harness {
 /** The default timings of the harness: short, distinct numbers so timelines read easily. */
 export const TIMING = { ackTimeoutMs: 1_000, cancelTimeoutMs: 1_000, queryIntervalMs: 100, queryRetries: 2, placeRetries: 2 };
 
+let ledgerFiles = 0;
+/**
+ * The ledger tests run on: the memory ledger, or with EH_TEST_LEDGER=sqlite a fresh SQLite file
+ * (the `sqlite` vitest project runs the handler tests that way).
+ */
+export function testLedger(): StrategyLedger {
+  if (process.env.EH_TEST_LEDGER !== 'sqlite') return createMemoryLedger({ strategyId: 'S1' });
+  const dir = mkdtempSync(join(tmpdir(), 'eh-test-'));
+  return openSqliteLedger(join(dir, `ledger-${++ledgerFiles}.db`), { strategyId: 'S1' });
+}
+
 export async function harness(options: Partial<HandlerOptions> & { ledger?: StrategyLedger } = {}): Promise<Harness> {
   const clock = createManualClock(T0);
   const venue = new ScriptedVenue();
-  const ledger = options.ledger ?? createMemoryLedger({ strategyId: 'S1' });
+  const ledger = options.ledger ?? testLedger();
   venue.ledger = ledger;
   const events: LedgerUpdatedEvent[] = [];
   ledger.subscribe((e) => events.push(e));
