@@ -62,6 +62,7 @@ export async function createExecutionHandler(options: HandlerOptions): Promise<E
     queryIntervalMs: positive('queryIntervalMs', options.queryIntervalMs, 2_000),
     queryRetries: positive('queryRetries', options.queryRetries, 5, 0),
     placeRetries: positive('placeRetries', options.placeRetries, 2, 0),
+    recoverLookbackMs: positive('recoverLookbackMs', options.recoverLookbackMs, 60_000, 0),
     onError:
       options.onError ??
       ((err: unknown) => process.emitWarning(`execution-handler: ${String(err)}`, 'ExecutionHandlerWarning')),

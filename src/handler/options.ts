@@ -35,6 +35,12 @@ export interface HandlerOptions {
   placeRetries?: number;
   inspect?: InspectionObserver;
   /**
+   * `recover()` also asks the venue about orders that ended this long before it (their last fills
+   * may have died with the process). Default 60,000; the venue's rate limits bound how far back
+   * this is worth going (NautilusTrader calls it the reconciliation lookback).
+   */
+  recoverLookbackMs?: number;
+  /**
    * Errors of background work that no caller awaits (a reply pushed by the connector whose ledger
    * write failed, the next order of a SEQUENTIAL directive that could not be recorded). Default:
    * a process warning.

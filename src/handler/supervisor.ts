@@ -901,6 +901,13 @@ export class Supervisor {
         this.reschedule(order);
       });
     }
+    // Orders that ended shortly before the restart: a fill of theirs may have died with the process.
+    for (const recent of await this.ledger.getOrdersChangedSince(this.opts.clock.now() - this.opts.recoverLookbackMs)) {
+      if (isFinal(recent.status)) {
+        this.recentlyEnded.add(recent.orderId);
+        this.cache.put(viewOf(recent));
+      }
+    }
     const report = await this.reconcileAll(true);
     return { ordersRestored: restored, ...report };
   }

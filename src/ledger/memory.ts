@@ -20,6 +20,7 @@ import type {
 interface StoredOrder {
   view: LedgerOrder;
   transitions: TransitionRecord[];
+  changedAt: number;
 }
 
 /** Options of the memory ledger. */
@@ -71,7 +72,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): StrategyL
         case 'order': {
           const o = w.order;
           const view: LedgerOrder = { ...newOrderView(o), placedAt: o.at, ...(o.batch ? { batch: o.batch } : {}) };
-          orders.set(o.orderId, { view, transitions: [] });
+          orders.set(o.orderId, { view, transitions: [], changedAt: o.at });
           events.push({
             type: 'STRATEGY_LEDGER_UPDATED',
             eventType: 'ORDER_PLACED',
@@ -87,6 +88,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): StrategyL
           const { kind: _kind, snapshot, ...change } = w;
           const record: TransitionRecord = { ...change, seq: stored.transitions.length + 1 };
           stored.transitions.push(record);
+          stored.changedAt = Math.max(stored.changedAt, w.at);
           const view = withStatus(stored.view, w.to, w) as LedgerOrder;
           stored.view = snapshot === undefined ? view : { ...view, snapshot };
           events.push({
@@ -144,6 +146,9 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): StrategyL
     },
     async getOrdersByDirective(directiveId) {
       return [...orders.values()].filter((o) => o.view.directiveId === directiveId).map((o) => o.view);
+    },
+    async getOrdersChangedSince(at) {
+      return [...orders.values()].filter((o) => o.changedAt >= at).map((o) => o.view);
     },
     async getOpenOrders() {
       return [...orders.values()].filter((o) => !isFinal(o.view.status)).map((o) => o.view);

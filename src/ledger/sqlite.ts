@@ -61,8 +61,10 @@ CREATE TABLE IF NOT EXISTS orders (
   placed_at       INTEGER NOT NULL,
   batch           TEXT,
   snapshot        TEXT,
-  last_seq        INTEGER NOT NULL DEFAULT 0
+  last_seq        INTEGER NOT NULL DEFAULT 0,
+  changed_at      INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS orders_changed ON orders (strategy_id, changed_at);
 CREATE INDEX IF NOT EXISTS orders_open ON orders (strategy_id, status);
 CREATE INDEX IF NOT EXISTS orders_directive ON orders (strategy_id, directive_id);
 CREATE TABLE IF NOT EXISTS transitions (
@@ -210,6 +212,7 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
           });
           q.updateOrderChange.run({
             order_id: w.orderId,
+            at: w.at,
             status: w.to,
             last_seq: seq,
             venue_order_id: w.venueOrderId ?? null,
@@ -378,6 +381,11 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
       const rows = (scope === undefined ? q.openAll.all() : q.openOf.all(scope)) as OrderRow[];
       return rows.map(toView);
     },
+    async getOrdersChangedSince(at) {
+      assertOpen();
+      const rows = (scope === undefined ? q.changedAll.all(at) : q.changedOf.all(scope, at)) as OrderRow[];
+      return rows.map(toView);
+    },
     async getOrdersByDirective(directiveId) {
       assertOpen();
       const rows = (scope === undefined ? q.byDirectiveAll.all(directiveId) : q.byDirectiveOf.all(scope, directiveId)) as OrderRow[];
@@ -415,11 +423,11 @@ function prepare(db: Database.Database) {
   return {
     orderById: db.prepare('SELECT * FROM orders WHERE order_id = ?'),
     insertOrder: db.prepare(
-      `INSERT INTO orders (order_id, strategy_id, directive_id, status, order_details, causality, placed_at, batch)
-       VALUES (@order_id, @strategy_id, @directive_id, @status, @order_details, @causality, @placed_at, @batch)`,
+      `INSERT INTO orders (order_id, strategy_id, directive_id, status, order_details, causality, placed_at, batch, changed_at)
+       VALUES (@order_id, @strategy_id, @directive_id, @status, @order_details, @causality, @placed_at, @batch, @placed_at)`,
     ),
     updateOrderChange: db.prepare(
-      `UPDATE orders SET status = @status, last_seq = @last_seq,
+      `UPDATE orders SET status = @status, last_seq = @last_seq, changed_at = MAX(changed_at, @at),
          venue_order_id = COALESCE(@venue_order_id, venue_order_id),
          reject_reason = COALESCE(@reject_reason, reject_reason),
          snapshot = COALESCE(@snapshot, snapshot)
@@ -448,6 +456,8 @@ function prepare(db: Database.Database) {
     anomaliesOf: db.prepare('SELECT * FROM anomalies WHERE strategy_id = ? ORDER BY id'),
     openAll: db.prepare(`SELECT * FROM orders WHERE ${OPEN} ORDER BY placed_at, order_id`),
     openOf: db.prepare(`SELECT * FROM orders WHERE strategy_id = ? AND ${OPEN} ORDER BY placed_at, order_id`),
+    changedAll: db.prepare('SELECT * FROM orders WHERE changed_at >= ? ORDER BY changed_at, order_id'),
+    changedOf: db.prepare('SELECT * FROM orders WHERE strategy_id = ? AND changed_at >= ? ORDER BY changed_at, order_id'),
     byDirectiveAll: db.prepare('SELECT * FROM orders WHERE directive_id = ? ORDER BY placed_at, order_id'),
     byDirectiveOf: db.prepare('SELECT * FROM orders WHERE strategy_id = ? AND directive_id = ? ORDER BY placed_at, order_id'),
   };

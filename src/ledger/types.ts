@@ -106,6 +106,12 @@ export interface StrategyLedger {
    * it makes `execute` idempotent across restarts (ADR 0002).
    */
   getOrdersByDirective(directiveId: string): Promise<LedgerOrder[]>;
+  /**
+   * Orders whose last change (or placement) is at or after `at`, final ones included. Not named by
+   * the contract: `recover()` asks the venue about orders that ended shortly before a crash, whose
+   * last fills may have been lost with the process (ADR 0002).
+   */
+  getOrdersChangedSince(at: number): Promise<LedgerOrder[]>;
   /** Every order not FILLED, REJECTED, CANCELLED or EXPIRED (TIMED_OUT included). */
   getOpenOrders(): Promise<LedgerOrder[]>;
   /** Listens to `STRATEGY_LEDGER_UPDATED`; returns the unsubscribe function. */

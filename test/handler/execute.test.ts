@@ -14,22 +14,22 @@ import { ScriptedVenue, T0, TIMING, chain, directive, harness, limit, testLedger
 const market = (quantity = '1'): OrderRequest => ({ symbol: 'ETH_USDT', side: 'SELL', type: 'MARKET', quantity });
 
 describe('validation', () => {
-  const cases: [string, (d: ExecutionDirective) => unknown, string][] = [
-    ['missing directiveId', ({ directiveId: _d, ...rest }) => rest, 'directiveId'],
-    ['no orders', (d) => ({ ...d, orders: [] }), 'orders'],
-    ['LIMIT without price', (d) => ({ ...d, orders: [limit(), { ...market(), type: 'LIMIT' }] }), 'orders[1].price'],
-    ['STOP_LIMIT without stopPrice', (d) => ({ ...d, orders: [{ ...limit(), type: 'STOP_LIMIT' }] }), 'orders[0].stopPrice'],
-    ['negative quantity', (d) => ({ ...d, orders: [limit('-1')] }), 'orders[0].quantity'],
-    ['zero quantity', (d) => ({ ...d, orders: [limit('0')] }), 'orders[0].quantity'],
-    ['non-numeric quantity', (d) => ({ ...d, orders: [limit('lots')] }), 'orders[0].quantity'],
-    ['number quantity', (d) => ({ ...d, orders: [{ ...limit(), quantity: 1 }] }), 'orders[0].quantity'],
-    ['bad side', (d) => ({ ...d, orders: [{ ...limit(), side: 'HOLD' }] }), 'orders[0].side'],
-    ['bad mode', (d) => ({ ...d, mode: 'PARALLEL' }), 'mode'],
-    ['no causality', ({ causality: _c, ...rest }) => rest, 'causality'],
-    ['bad origin type', (d) => ({ ...d, causality: { ...d.causality, origin: { id: 'x', type: 'RUMOUR' } } }), 'causality.origin.type'],
-    ['orderIds not an array', (d) => ({ ...d, causality: { ...d.causality, orderIds: 'ORD' } }), 'causality.orderIds'],
+  const cases: [string, string, (d: ExecutionDirective) => unknown][] = [
+    ['missing directiveId', 'directiveId', ({ directiveId: _d, ...rest }) => rest],
+    ['no orders', 'orders', (d) => ({ ...d, orders: [] })],
+    ['LIMIT without price', 'orders[1].price', (d) => ({ ...d, orders: [limit(), { ...market(), type: 'LIMIT' }] })],
+    ['STOP_LIMIT without stopPrice', 'orders[0].stopPrice', (d) => ({ ...d, orders: [{ ...limit(), type: 'STOP_LIMIT' }] })],
+    ['negative quantity', 'orders[0].quantity', (d) => ({ ...d, orders: [limit('-1')] })],
+    ['zero quantity', 'orders[0].quantity', (d) => ({ ...d, orders: [limit('0')] })],
+    ['non-numeric quantity', 'orders[0].quantity', (d) => ({ ...d, orders: [limit('lots')] })],
+    ['number quantity', 'orders[0].quantity', (d) => ({ ...d, orders: [{ ...limit(), quantity: 1 }] })],
+    ['bad side', 'orders[0].side', (d) => ({ ...d, orders: [{ ...limit(), side: 'HOLD' }] })],
+    ['bad mode', 'mode', (d) => ({ ...d, mode: 'PARALLEL' })],
+    ['no causality', 'causality', ({ causality: _c, ...rest }) => rest],
+    ['bad origin type', 'causality.origin.type', (d) => ({ ...d, causality: { ...d.causality, origin: { id: 'x', type: 'RUMOUR' } } })],
+    ['orderIds not an array', 'causality.orderIds', (d) => ({ ...d, causality: { ...d.causality, orderIds: 'ORD' } })],
   ];
-  it.each(cases)('%s: ValidationError naming %s, nothing recorded or placed', async (_name, mutate, path) => {
+  it.each(cases)('%s: ValidationError naming %s, nothing recorded or placed', async (_name, path, mutate) => {
     const h = await harness();
     const err = await h.handler.execute(mutate(directive()) as ExecutionDirective).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationError);
@@ -245,12 +245,31 @@ describe('recover() and reconcile()', () => {
     const b = await createExecutionHandler({ strategyId: 'S1', connector: venue, ledger, clock, ...TIMING });
     const report = await b.recover();
     await b.settle();
-    expect(report).toMatchObject({ ordersRestored: 3, ordersQueried: 3, fillsLearnt: 2, ordersPlacedAgain: 1 });
+    // 3 open orders restored; the one FILLED just before the crash is asked about too (lookback).
+    expect(report).toMatchObject({ ordersRestored: 3, ordersQueried: 4, fillsLearnt: 2, ordersPlacedAgain: 1 });
     expect(b.order(open)).toMatchObject({ status: 'FILLED', filledQuantity: '1' });
     expect(b.order(partial)).toMatchObject({ status: 'PARTIALLY_FILLED', filledQuantity: '0.75' });
     expect(venue.placed.map((p) => p.clientOrderId)).toEqual([unplaced]);
-    expect(b.order(done)).toBeUndefined(); // final orders are not restored
+    expect(b.order(done)!.status).toBe('FILLED');
+    expect(b.stats().liveActors).toBe(2); // `open` became FILLED and `done` was final: no actors
     expect((await ledger.getOrder(partial))!.fills.map((f) => f.venueFillId)).toEqual(['F1', 'F4']);
+  });
+
+  it('a fill of an order that ended shortly before the crash, lost with the process, is learnt on recover', async () => {
+    const ledger = testLedger();
+    const a = await harness({ ledger });
+    const id = await a.place();
+    await a.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V1', at: 1 });
+    await a.reply({ type: 'CANCELLED', clientOrderId: id, at: 3 }); // the FILL before it never arrived
+    await a.handler.stop();
+    const venue = new ScriptedVenue();
+    venue.defaultQuery = { venueOrderId: 'V1', status: 'CANCELLED', fills: [{ venueFillId: 'F1', quantity: '0.4', price: '1', at: 2 }] };
+    const b = await createExecutionHandler({ strategyId: 'S1', connector: venue, ledger, clock: createManualClock(T0 + 30_000), ...TIMING });
+    const report = await b.recover();
+    expect(report).toMatchObject({ ordersRestored: 0, ordersQueried: 1, fillsLearnt: 1, anomalies: 0 });
+    expect(b.order(id)).toMatchObject({ status: 'CANCELLED', filledQuantity: '0.4' });
+    const late = await createExecutionHandler({ strategyId: 'S1', connector: venue, ledger, clock: createManualClock(T0 + 120_000), ...TIMING });
+    expect((await late.recover()).ordersQueried).toBe(0); // beyond the 60 s lookback
   });
 
   it('a PENDING order the venue does not know after its ack deadline goes the ack-timeout way', async () => {
