@@ -1,9 +1,11 @@
 /**
  * OrderID and FillID minting: `{PREFIX}_{YYYYMMDD}_{HHMMSS}_{hash}` from the injected clock (UTC,
- * second resolution) and random source (8 lowercase hex). Ids are unique within the handler's
+ * second resolution) and random source (8 lowercase hex; FillIDs hash their order and venue fill id
+ * instead, see `mint`). Ids are unique within the handler's
  * ledger even when thousands are minted in one second or the random source repeats itself.
  */
 import type { Clock } from './clock.js';
+import { hash53 } from './hash.js';
 import type { RandomSource } from './random.js';
 
 /** Id prefixes in use. */
@@ -38,9 +40,12 @@ export class IdMinter {
 
   /**
    * A new id. `taken` tells of ids minted before this process (the ledger's); an id it reports
-   * taken, or one minted already this second, is never returned.
+   * taken, or one minted already this second, is never returned. With `basis`, the hash comes
+   * from it instead of the random source: the same basis in the same second gives the same
+   * first candidate (FillIDs use the order and venue fill id, so a fill applied again after a
+   * failed write, or by another process, gets the same FillID and draws nothing).
    */
-  mint(prefix: IdPrefix, taken: (id: string) => boolean = () => false): string {
+  mint(prefix: IdPrefix, taken: (id: string) => boolean = () => false, basis?: string): string {
     const stamp = stampOf(this.clock.now());
     if (stamp !== this.stamp) {
       this.stamp = stamp;
@@ -48,7 +53,12 @@ export class IdMinter {
     }
     const free = (candidate: string): boolean => !this.minted.has(candidate) && !taken(candidate);
     let hash = 0;
-    for (let i = 0; i < RANDOM_DRAWS; i++) {
+    if (basis !== undefined) {
+      hash = Number.parseInt(hash53(basis).slice(-8), 16);
+      const candidate = `${prefix}_${stamp}_${hash.toString(16).padStart(8, '0')}`;
+      if (free(candidate)) return this.keep(candidate);
+    }
+    for (let i = 0; basis === undefined && i < RANDOM_DRAWS; i++) {
       hash = Math.floor(this.random() * 0x1_0000_0000) >>> 0;
       const candidate = `${prefix}_${stamp}_${hash.toString(16).padStart(8, '0')}`;
       if (free(candidate)) return this.keep(candidate);

@@ -1,13 +1,17 @@
 /**
  * The embedded venue: a seeded, deterministic order book with latency, partial fills, rejections
  * and faults (drops, duplicates, reordering, delays, lost acknowledgements, failing or hanging
- * calls). Every timer runs on the injected clock and every draw on the seeded random source, so a
- * seed and a clock reproduce a whole session. It keeps its own truth (`venueOrders()`) for tests
+ * calls). Every timer runs on the injected clock and every draw on a seeded random source, so a
+ * seed and a clock reproduce a whole session. Each order draws its fate (rejection, fill sizes,
+ * prices, trades) from its own source seeded by its client order id, and its venue and fill ids
+ * derive from it too, so what happens to an order does not shift when the handler asks the venue
+ * more or less often. It keeps its own truth (`venueOrders()`) for tests
  * to compare with the handler's ledger.
  */
 import BigFactory from 'big.js';
 import type { Clock } from '../clock.js';
 import { PlacementRejectedError } from '../errors.js';
+import { hash53 } from '../hash.js';
 import { type RandomSource, seededRandom } from '../random.js';
 import type { ExchangeReply, OrderRequest } from '../types.js';
 import type { ExchangeConnector, OrderRef, VenueOrderState } from './types.js';
@@ -115,6 +119,9 @@ export interface SimulatedExchange extends ExchangeConnector {
 }
 
 interface Working extends VenueOrder {
+  /** The order's own random source: its fate does not depend on what else the venue was asked. */
+  rng: RandomSource;
+  fillCount: number;
   expiryTimer?: unknown;
   /** The matching engine has processed the order (before that it cannot trade). */
   resting?: boolean;
@@ -123,6 +130,7 @@ interface Working extends VenueOrder {
 /** Creates the simulated venue. */
 export function createSimulatedExchange(options: SimulatedExchangeOptions): SimulatedExchange {
   const clock = options.clock;
+  /** Draws of the wire (latencies, faults); an order's fate draws from its own source. */
   const rnd: RandomSource = seededRandom(options.seed ?? 1);
   const latMin = options.latencyMsMin ?? 1;
   const latMax = options.latencyMsMax ?? 20;
@@ -133,8 +141,15 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   const replyListeners = new Set<(r: ExchangeReply) => void>();
   const reconnectListeners = new Set<() => void>();
   const counters: SimulatedExchangeStats = { placements: 0, duplicatePlacements: 0, repliesSent: 0, repliesDropped: 0, repliesDuplicated: 0, reconnects: 0 };
-  let nextVenueId = 1;
-  let nextFillId = 1;
+  const seed = options.seed ?? 1;
+  /** The order's own draws, from the seed and its client order id. */
+  const orderRng = (clientOrderId: string): RandomSource => seededRandom(Number.parseInt(hash53(clientOrderId, seed).slice(-8), 16));
+  /** A venue id derived from the client order id, so it does not depend on arrival order. */
+  const venueIdFor = (clientOrderId: string): string => {
+    let id = `V${hash53(clientOrderId, seed).slice(-10)}`;
+    while (byVenue.has(id)) id += 'x';
+    return id;
+  };
   let matchTimer: unknown;
   let reconnectTimer: unknown;
   const gapReconnectMs = options.gapReconnectMs ?? DEFAULT_GAP_RECONNECT_MS;
@@ -151,7 +166,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     if (gapReconnectMs > 0 && reconnectTimer === undefined) reconnectTimer = after(gapReconnectMs, reconnect);
   };
 
-  const chance = (p: number | undefined): boolean => (p ?? 0) > 0 && rnd() < (p ?? 0);
+  const chance = (p: number | undefined, from: RandomSource = rnd): boolean => (p ?? 0) > 0 && from() < (p ?? 0);
   const latency = (): number => latMin + Math.floor(rnd() * (latMax - latMin + 1));
   const after = (ms: number, fn: () => void): unknown => clock.setTimeout(fn, ms);
 
@@ -189,13 +204,13 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   const priceFor = (o: Working): string => {
     if (o.request.price !== undefined) return o.request.price;
     const ref0 = new Dec(options.prices?.[o.request.symbol] ?? '100');
-    const drift = ref0.times((rnd() - 0.5) / 500);
+    const drift = ref0.times((o.rng() - 0.5) / 500);
     return ref0.plus(drift).round(2).toFixed();
   };
 
   /** Trades `qty` of a working order and tells the handler. */
   const fill = (o: Working, qty: string): void => {
-    const f = { venueFillId: `F${nextFillId++}`, quantity: qty, price: priceFor(o), at: clock.now() };
+    const f = { venueFillId: `${o.venueOrderId}-F${++o.fillCount}`, quantity: qty, price: priceFor(o), at: clock.now() };
     o.fills.push(f);
     o.filledQuantity = new Dec(o.filledQuantity).plus(qty).toFixed();
     o.status = new Dec(o.filledQuantity).gte(o.request.quantity) ? 'FILLED' : 'PARTIALLY_FILLED';
@@ -206,9 +221,9 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   /** A piece of what is left: all of it, or a random part at the order's precision. */
   const piece = (o: Working): string => {
     const left = new Dec(remaining(o));
-    if (!chance(options.partialFillRate ?? 0.5)) return left.toFixed();
+    if (!chance(options.partialFillRate ?? 0.5, o.rng)) return left.toFixed();
     const dp = Math.max(decimals(o.request.quantity), 0) + 1;
-    const part = left.times(0.2 + rnd() * 0.6).round(dp, Dec.roundDown);
+    const part = left.times(0.2 + o.rng() * 0.6).round(dp, Dec.roundDown);
     return part.gt(0) && part.lt(left) ? part.toFixed() : left.toFixed();
   };
 
@@ -221,7 +236,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   /** What happens to a new order once the venue processed it. */
   const process = (o: Working): void => {
     if (!working(o)) return; // cancelled before the matching engine got to it
-    if (chance(options.rejectRate ?? 0.02)) {
+    if (chance(options.rejectRate ?? 0.02, o.rng)) {
       o.status = 'REJECTED';
       emit({ type: 'REJECTED', ...ref(o), reason: 'insufficient balance', at: clock.now() });
       return;
@@ -233,12 +248,12 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
       return;
     }
     if (tif === 'FOK') {
-      if (chance(options.fillProbability ?? 0.15)) fill(o, remaining(o));
+      if (chance(options.fillProbability ?? 0.15, o.rng)) fill(o, remaining(o));
       else end(o, 'EXPIRED');
       return;
     }
     if (tif === 'IOC') {
-      if (chance(options.fillProbability ?? 0.15)) fill(o, piece(o));
+      if (chance(options.fillProbability ?? 0.15, o.rng)) fill(o, piece(o));
       if (working(o)) end(o, 'EXPIRED');
       return;
     }
@@ -256,7 +271,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
       for (const o of byClient.values()) {
         if (!working(o) || !o.resting) continue;
         const p = (options.fillProbability ?? 0.15) * (o.request.type === 'STOP_LIMIT' ? 1 / 3 : 1);
-        if (chance(p)) fill(o, piece(o));
+        if (chance(p, o.rng)) fill(o, piece(o));
         resting ||= working(o);
       }
       if (resting) armMatching();
@@ -275,7 +290,9 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   return {
     async placeOrder(order) {
       counters.placements++;
-      if (chance(options.placementRejectRate)) throw new PlacementRejectedError('invalid order: price filter');
+      if (chance(options.placementRejectRate, orderRng(`${order.clientOrderId}/refuse`))) {
+        throw new PlacementRejectedError('invalid order: price filter');
+      }
       const failing = chance(faults.placeErrorRate);
       const takenAnyway = failing && rnd() < 0.5;
       if (failing && !takenAnyway) throw new Error('network error: connection reset before the venue took the order');
@@ -285,7 +302,9 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
         const { clientOrderId, ...request } = order;
         o = {
           clientOrderId,
-          venueOrderId: `V${nextVenueId++}`,
+          venueOrderId: venueIdFor(clientOrderId),
+          rng: orderRng(clientOrderId),
+          fillCount: 0,
           request,
           status: 'OPEN',
           filledQuantity: '0',
@@ -339,7 +358,8 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
       return () => reconnectListeners.delete(listener);
     },
 
-    venueOrders: () => [...byClient.values()].map(({ expiryTimer: _t, resting: _r, ...o }) => ({ ...o, fills: [...o.fills] })),
+    venueOrders: () =>
+      [...byClient.values()].map(({ expiryTimer: _t, resting: _r, rng: _g, fillCount: _n, ...o }) => ({ ...o, fills: [...o.fills] })),
     setFaults(f) {
       faults = { ...f };
     },

@@ -97,9 +97,8 @@ export class Supervisor {
     this.connector = opts.connector;
     this.ids = new IdMinter(opts.clock, opts.random);
     this.directives = new DirectiveBook(BOUNDS.finishedDirectives);
-    const offReply = this.connector.onReply?.((reply) => {
-      this.onExchangeReply(reply).catch((err: unknown) => this.opts.onError(err));
-    });
+    // A pushed reply cannot be delivered again by the venue: if its write fails, we redeliver it.
+    const offReply = this.connector.onReply?.((reply) => this.persist(() => this.onExchangeReply(reply)));
     if (offReply) this.unsubscribers.push(offReply);
     const offReconnect = this.connector.onReconnect?.(() => {
       this.reconcile().catch((err: unknown) => this.opts.onError(err));
@@ -122,6 +121,23 @@ export class Supervisor {
   /** Starts background work that nobody awaits: tracked, and its failure reported. */
   private spawn(work: () => Promise<unknown>): void {
     this.track(work()).catch((err: unknown) => this.opts.onError(err));
+  }
+
+  /**
+   * Background work that must happen (venue news already in hand, a decision already due): when it
+   * fails (a ledger write, say) the error is reported and the same work runs again every
+   * `queryIntervalMs` until it succeeds or the handler stops. Replies and decisions are idempotent,
+   * so running one again is safe.
+   */
+  private persist(work: () => Promise<unknown>): void {
+    this.spawn(async () => {
+      try {
+        await work();
+      } catch (err) {
+        this.opts.onError(err);
+        if (!this.stopped) this.opts.clock.setTimeout(() => this.persist(work), this.opts.queryIntervalMs);
+      }
+    });
   }
 
   /** Runs `task` after every task queued before it under the same key. */
@@ -303,24 +319,23 @@ export class Supervisor {
     order.placeAttempts++;
     const { orderId } = order;
     this.spawn(async () => {
+      let result: { venueOrderId?: string };
       try {
-        const result = await this.connector.placeOrder({ ...order.request, clientOrderId: orderId });
-        if (result?.venueOrderId) {
-          const at = this.opts.clock.now();
-          await this.onOrder(orderId, (o) =>
-            this.applyRaw(o, { type: 'ACCEPTED', clientOrderId: orderId, venueOrderId: result.venueOrderId, at }, 'place'),
-          );
-        }
+        result = await this.connector.placeOrder({ ...order.request, clientOrderId: orderId });
       } catch (err) {
+        const at = this.opts.clock.now();
         if (err instanceof PlacementRejectedError || (err as Error | undefined)?.name === 'PlacementRejectedError') {
-          const reason = (err as PlacementRejectedError).reason ?? (err as Error).message;
-          const at = this.opts.clock.now();
-          await this.onOrder(orderId, (o) =>
-            this.applyRaw(o, { type: 'REJECTED', clientOrderId: orderId, reason: String(reason), at }, 'place'),
-          );
+          const reason = String((err as PlacementRejectedError).reason ?? (err as Error).message);
+          const rejected = { type: 'REJECTED', clientOrderId: orderId, reason, at };
+          this.persist(() => this.onOrder(orderId, (o) => this.applyRaw(o, rejected, 'place')));
         } else {
           await this.onOrder(orderId, async (o) => this.schedulePlaceRetry(o));
         }
+        return;
+      }
+      if (result?.venueOrderId) {
+        const accepted = { type: 'ACCEPTED', clientOrderId: orderId, venueOrderId: result.venueOrderId, at: this.opts.clock.now() };
+        this.persist(() => this.onOrder(orderId, (o) => this.applyRaw(o, accepted, 'place')));
       }
     });
   }
@@ -440,7 +455,7 @@ export class Supervisor {
       return this.duplicate(order, meta.key);
     }
     const fill: Fill = {
-      fillId: this.ids.mint('FIL'),
+      fillId: this.ids.mint('FIL', undefined, `${order.orderId}/${reply.venueFillId}`),
       venueFillId: reply.venueFillId,
       quantity: reply.quantity,
       price: reply.price,
@@ -591,16 +606,11 @@ export class Supervisor {
   private expireHeld(venueOrderId: string): void {
     const entry = this.held.get(venueOrderId);
     if (!entry) return;
-    this.spawn(async () => {
+    this.persist(async () => {
+      if (this.held.get(venueOrderId) !== entry) return; // paired meanwhile: nothing expired
       const reason = `no ACCEPTED revealed venue order ${venueOrderId} within ${this.opts.ackTimeoutMs} ms`;
       const writes = entry.replies.map((r) => this.anomalyWrite('UNKNOWN_ORDER', reason, undefined, r));
-      try {
-        await this.ledger.commit(writes);
-      } catch (err) {
-        // Keep holding; try again one query interval later.
-        entry.timer = this.opts.clock.setTimeout(() => this.expireHeld(venueOrderId), this.opts.queryIntervalMs);
-        throw err;
-      }
+      await this.ledger.commit(writes);
       this.stats.anomalies += writes.length;
       this.held.delete(venueOrderId);
       this.expiredVenueIds.add(venueOrderId);
@@ -615,7 +625,7 @@ export class Supervisor {
       this.opts.clock.clearTimeout(entry.timer);
       this.held.delete(venueOrderId);
       for (const reply of entry.replies) {
-        this.spawn(() => this.onOrder(order.orderId, (o) => this.applyRaw(o, reply, 'reply')));
+        this.persist(() => this.onOrder(order.orderId, (o) => this.applyRaw(o, reply, 'reply')));
       }
     }
     // Replies for it expired as UNKNOWN_ORDER: ask the venue what we missed (unless already asking).
@@ -651,13 +661,13 @@ export class Supervisor {
     const index = run.orderIds.indexOf(order.orderId);
     if (run.mode === 'COORDINATED' && (status === 'REJECTED' || status === 'TIMED_OUT')) {
       for (const other of run.orderIds) {
-        if (other !== order.orderId && this.live.has(other)) this.spawn(() => this.cancel(other, 'coordinated'));
+        if (other !== order.orderId && this.live.has(other)) this.persist(() => this.cancel(other, 'coordinated'));
       }
     }
     if (run.mode === 'SEQUENTIAL') {
       const next = run.advance(index, status === 'FILLED');
       if (next !== undefined) {
-        this.spawn(() => this.serial(`directive:${run.directiveId}`, () => this.recordAndPlace(run, [next])));
+        this.persist(() => this.serial(`directive:${run.directiveId}`, () => this.recordAndPlace(run, run.recorded[next] ? [] : [next])));
       }
     }
     this.directives.settleIfDone(run, (id) => this.live.has(id));
@@ -736,7 +746,7 @@ export class Supervisor {
         ? undefined
         : this.opts.clock.setTimeout(() => {
             order.timerAt = null;
-            this.spawn(() => this.onOrder(order.orderId, (o) => this.tick(o)));
+            this.persist(() => this.onOrder(order.orderId, (o) => this.tick(o)));
           }, at - this.opts.clock.now());
   }
 
@@ -760,8 +770,11 @@ export class Supervisor {
     if (deadline && !order.cycle) {
       order.cycle = { purpose: deadline, slots: 0, slow: false, nextAt: now };
     }
-    if (order.cycle && now >= order.cycle.nextAt) await this.stepCycle(order);
-    this.reschedule(order);
+    try {
+      if (order.cycle && now >= order.cycle.nextAt) await this.stepCycle(order);
+    } finally {
+      this.reschedule(order);
+    }
   }
 
   /**
@@ -774,10 +787,11 @@ export class Supervisor {
     const now = this.opts.clock.now();
     const interval = this.opts.queryIntervalMs;
     if (cycle.slow) {
+      cycle.nextAt = now + 10 * interval;
       this.resendCancelIfDue(order);
       if (order.query && now - order.query.sentAt >= 10 * interval) order.query = null; // abandoned
       if (!order.query) this.sendQuery(order);
-      cycle.nextAt = now + 10 * interval;
+      await this.recordUnconfirmedOnce(order);
       return;
     }
     if (cycle.slots <= this.opts.queryRetries) {
@@ -787,20 +801,25 @@ export class Supervisor {
       return;
     }
     if (cycle.purpose === 'ack') {
-      order.cycle = null;
+      cycle.nextAt = now + interval; // if the write fails, decide again one interval later
+      // The cycle ends with the change (afterChange clears it once the order left PENDING).
       await this.applyEvent(order, { type: 'ACK_TIMEOUT', at: now }, { cause: 'ack-timeout: the venue did not answer' });
       return;
     }
     cycle.slow = true;
     cycle.nextAt = now + 10 * interval;
-    if (!order.unconfirmedRecorded) {
-      const reason = `the venue neither confirmed nor rejected the cancel after ${this.opts.queryRetries + 1} queries`;
-      await this.ledger.commit([this.anomalyWrite('CANCEL_UNCONFIRMED', reason, order.orderId, undefined)]);
-      order.unconfirmedRecorded = true;
-      this.stats.anomalies++;
-    }
     this.resendCancelIfDue(order);
     if (!order.query) this.sendQuery(order);
+    await this.recordUnconfirmedOnce(order);
+  }
+
+  /** CANCEL_UNCONFIRMED, once per order (tried again at the next slow step if the write failed). */
+  private async recordUnconfirmedOnce(order: LiveOrder): Promise<void> {
+    if (order.unconfirmedRecorded) return;
+    const reason = `the venue neither confirmed nor rejected the cancel after ${this.opts.queryRetries + 1} queries`;
+    await this.ledger.commit([this.anomalyWrite('CANCEL_UNCONFIRMED', reason, order.orderId, undefined)]);
+    order.unconfirmedRecorded = true;
+    this.stats.anomalies++;
   }
 
   private resendCancelIfDue(order: LiveOrder): void {
@@ -820,10 +839,12 @@ export class Supervisor {
       } catch {
         answer = 'failed';
       }
-      await this.onOrder(orderId, async (o) => {
-        if (o && o.query === token) o.query = null;
-        if (o && answer !== 'failed') await this.applyAnswer(o, answer, token, false);
-      });
+      this.persist(() =>
+        this.onOrder(orderId, async (o) => {
+          if (o && o.query === token) o.query = null;
+          if (o && answer !== 'failed') await this.applyAnswer(o, answer, token, false);
+        }),
+      );
     });
   }
 
@@ -995,7 +1016,7 @@ export class Supervisor {
         (answer) => {
           this.opts.clock.clearTimeout(timer);
           if (!late) return resolve(answer);
-          this.spawn(() => this.onOrder(orderId, async (o) => o && this.applyAnswer(o, answer, asked, false)));
+          this.persist(() => this.onOrder(orderId, async (o) => o && this.applyAnswer(o, answer, asked, false)));
         },
         (err: unknown) => {
           this.opts.clock.clearTimeout(timer);
