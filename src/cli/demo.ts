@@ -1,17 +1,22 @@
 /**
- * `execution-handler demo`: a realistic session against the embedded simulated venue, with a
- * progress bar while it runs and a summary at the end, audited against the venue's own truth.
+ * `execution-handler demo`: a realistic session against the embedded simulated venue, written to a
+ * SQLite ledger (or kept in memory), with a progress bar while it runs and a summary at the end,
+ * audited against the venue's own truth. `--resume` continues a session that was interrupted.
  */
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import type { SimulatedFaults } from '../connector/simulated.js';
+import { createMemoryLedger } from '../ledger/memory.js';
+import { openSqliteLedger } from '../ledger/sqlite.js';
+import type { StrategyLedger } from '../ledger/types.js';
 import { auditAgainstVenue } from '../sim/audit.js';
-import { runSession } from '../sim/session.js';
+import { type SessionResult, type SessionState, runSession } from '../sim/session.js';
 import { ORDER_STATUSES } from '../types.js';
 
 /** Tables without colour codes, so the summary reads the same in a file or a CI log. */
-const PLAIN = { head: [], border: [] };
+export const PLAIN = { head: [], border: [] };
 
 /** Options of the demo, as the CLI parses them. */
 export interface DemoOptions {
@@ -19,6 +24,9 @@ export interface DemoOptions {
   seed: number;
   faults: SimulatedFaults;
   progress: boolean;
+  /** SQLite ledger file; undefined: the memory ledger. */
+  ledgerPath: string | undefined;
+  resume: boolean;
   out: NodeJS.WritableStream;
 }
 
@@ -37,31 +45,110 @@ export const DEMO_FAULTS: Required<Omit<SimulatedFaults, 'delayMsMax'>> & { dela
   venueIdOnlyRate: 0.2,
 };
 
+/** Where the session state (plan, progress, the simulated venue) is kept beside a ledger file. */
+export const sessionFileOf = (ledgerPath: string): string => `${ledgerPath}.session.json`;
+
+/** A user mistake the CLI reports in one line (no stack). */
+export class DemoUsageError extends Error {}
+
+function openLedger(options: DemoOptions): { ledger: StrategyLedger; resume?: SessionState } {
+  if (options.ledgerPath === undefined) {
+    if (options.resume) throw new DemoUsageError('--resume needs a ledger file (--ledger), not --memory');
+    return { ledger: createMemoryLedger() };
+  }
+  const path = options.ledgerPath;
+  const sessionFile = sessionFileOf(path);
+  if (options.resume) {
+    if (!existsSync(path) || !existsSync(sessionFile)) {
+      throw new DemoUsageError(`nothing to resume: ${path} or ${sessionFile} does not exist (run the demo without --resume first)`);
+    }
+    const resume = JSON.parse(readFileSync(sessionFile, 'utf8')) as SessionState;
+    if (resume.version !== 1) throw new DemoUsageError(`${sessionFile} was written by another version of the demo`);
+    return { ledger: openSqliteLedger(path, { strategyId: 'DEMO' }), resume };
+  }
+  for (const f of [path, `${path}-wal`, `${path}-shm`, sessionFile]) rmSync(f, { force: true });
+  return { ledger: openSqliteLedger(path, { strategyId: 'DEMO' }) };
+}
+
+/** Writes the session state atomically (a crash never leaves half a file). */
+function saveState(path: string, state: SessionState): void {
+  writeFileSync(`${path}.tmp`, JSON.stringify(state));
+  renameSync(`${path}.tmp`, path);
+}
+
 /** Runs the demo; resolves with the number of audit problems (0 when every promise held). */
 export async function runDemo(options: DemoOptions): Promise<number> {
   const out = options.out;
-  const bar = options.progress ? new SingleBar({ format: ' orders |{bar}| {value}/{total} placed | {duration_formatted}', hideCursor: true, clearOnComplete: false }) : undefined;
-  bar?.start(options.orders, 0);
+  const { ledger, resume } = openLedger(options);
+  if (resume) out.write(`resuming the session in ${options.ledgerPath}: ${resume.placed} of ${resume.total} orders were placed\n`);
+  else if (options.ledgerPath) out.write(`ledger: ${options.ledgerPath} (SQLite, WAL, synchronous=FULL)\n`);
+  const total = resume?.total ?? options.orders;
+  const bar = options.progress
+    ? new SingleBar({ format: ' orders |{bar}| {value}/{total} placed | {duration_formatted}', hideCursor: true, clearOnComplete: false })
+    : undefined;
+  bar?.start(total, resume?.placed ?? 0);
+  let readState: (() => SessionState) | undefined;
+  const save = (state: SessionState): void => {
+    if (options.ledgerPath) saveState(sessionFileOf(options.ledgerPath), state);
+  };
+  // Ctrl-C: save the simulated venue as it is now (the ledger is durable already) and say how to
+  // continue. A kill -9 cannot do this: the venue file is then up to ten steps behind the ledger.
+  const onSignal = (): void => {
+    bar?.stop();
+    if (readState && options.ledgerPath) saveState(sessionFileOf(options.ledgerPath), readState());
+    out.write(`\ninterrupted: continue with \`execution-handler demo --resume --ledger ${options.ledgerPath ?? '<file>'}\`\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const started = performance.now();
   const result = await runSession({
     orders: options.orders,
     seed: options.seed,
     faults: options.faults,
+    ledger,
+    ...(resume ? { resume } : {}),
+    onCheckpoint: save,
+    onStateReader: (read) => {
+      readState = read;
+    },
     onProgress: (placed) => bar?.update(placed),
   });
   const wallMs = performance.now() - started;
   bar?.stop();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   const problems = await auditAgainstVenue(result.ledger, result.exchange, { converged: true });
-  const placed = Object.values(result.byStatus).reduce((a, b) => a + (b ?? 0), 0);
+  out.write(summary(result, wallMs));
+  if (problems.length === 0) {
+    out.write('audit: every order agrees with the venue; no fill lost or counted twice; every change a legal edge.\n');
+  } else {
+    out.write(`audit: ${problems.length} problem(s):\n${problems.slice(0, 20).map((p) => `  - ${p}`).join('\n')}\n`);
+  }
+  if (options.ledgerPath) out.write(`inspect an order: execution-handler history ${options.ledgerPath} <orderId>\n`);
+  await result.handler.stop();
+  await ledger.close();
+  return problems.length;
+}
 
+function summary(result: SessionResult, wallMs: number): string {
+  const recorded = Object.values(result.byStatus).reduce((a, b) => a + (b ?? 0), 0);
   const statuses = new Table({ head: ['final status', 'orders'], style: PLAIN });
   for (const s of ORDER_STATUSES) if (result.byStatus[s]) statuses.push([s, String(result.byStatus[s])]);
-  statuses.push(['(SEQUENTIAL, never placed)', String(result.orderIds.length - placed)]);
+  statuses.push(['(SEQUENTIAL, never placed)', String(result.total - recorded)]);
 
   const facts = new Table({ head: ['what', 'count'], style: PLAIN });
+  if (result.recovery) {
+    const r = result.recovery;
+    facts.push(
+      ['orders recovered from the ledger', String(r.ordersRestored)],
+      ['orders asked about on recovery', String(r.ordersQueried)],
+      ['fills learnt on recovery', String(r.fillsLearnt)],
+    );
+  }
   facts.push(
     ['directives', String(result.directives)],
-    ['orders placed', String(placed)],
+    ['orders placed', String(recorded)],
     ['fills applied', String(result.fills)],
     ['duplicate replies dropped', String(result.duplicatesDropped)],
     ['venue replies sent', String(result.venue.repliesSent)],
@@ -74,21 +161,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   for (const [kind, n] of kinds) anomalies.push([kind, String(n)]);
   if (kinds.length === 0) anomalies.push(['(none)', '0']);
 
+  const placedNow = result.orderIds.length;
   const speed = new Table({ head: ['throughput', ''], style: PLAIN });
   speed.push(
     ['wall time', `${(wallMs / 1000).toFixed(2)} s`],
-    ['orders per second (wall)', (placed / (wallMs / 1000)).toFixed(0)],
+    ['orders per second (wall)', (placedNow / (wallMs / 1000)).toFixed(0)],
     ['venue replies per second (wall)', (result.venue.repliesSent / (wallMs / 1000)).toFixed(0)],
     ['virtual session time', `${(result.virtualMs / 1000).toFixed(1)} s`],
   );
-
-  out.write(`\nexecution-handler demo: ${options.orders} orders, seed ${options.seed}\n`);
-  out.write(`${statuses.toString()}\n${facts.toString()}\n${anomalies.toString()}\n${speed.toString()}\n`);
-  if (problems.length === 0) {
-    out.write(`audit: every order agrees with the venue; no fill lost or counted twice; every change a legal edge.\n`);
-  } else {
-    out.write(`audit: ${problems.length} problem(s):\n${problems.slice(0, 20).map((p) => `  - ${p}`).join('\n')}\n`);
-  }
-  await result.handler.stop();
-  return problems.length;
+  const title = `\nexecution-handler demo: ${result.total} orders, seed ${result.seed}${result.recovery ? ' (resumed)' : ''}\n`;
+  return `${title}${statuses.toString()}\n${facts.toString()}\n${anomalies.toString()}\n${speed.toString()}\n`;
 }

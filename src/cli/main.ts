@@ -3,7 +3,8 @@
  * The `execution-handler` command line.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEMO_FAULTS, runDemo } from './demo.js';
+import { DEMO_FAULTS, DemoUsageError, runDemo } from './demo.js';
+import { printHistory } from './history.js';
 
 const integer = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -16,6 +17,12 @@ const rate = (value: string) => {
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('a rate must be a number from 0 to 1 (0.05 = 5%)');
   return n;
 };
+
+// `execution-handler history file | head`: a closed pipe is the reader being done, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 const program = new Command()
   .name('execution-handler')
@@ -31,6 +38,9 @@ program
   )
   .addOption(new Option('-n, --orders <count>', 'orders to place').default(1000).argParser(integer('--orders', 1, 1_000_000)))
   .addOption(new Option('-s, --seed <number>', 'seed: the same seed replays the same session').default(1).argParser(integer('--seed', 0, 2 ** 31)))
+  .addOption(new Option('-l, --ledger <file>', 'SQLite ledger file to write (replaced unless --resume)').default('execution-handler-demo.db'))
+  .addOption(new Option('--memory', 'keep the ledger in memory instead of a file'))
+  .addOption(new Option('--resume', 'continue the session in --ledger: recover its open orders from the ledger, reconcile, finish'))
   .addOption(new Option('--no-faults', 'a venue that never misbehaves'))
   .addOption(new Option('--drop <rate>', 'replies lost on the wire').default(DEMO_FAULTS.dropRate).argParser(rate))
   .addOption(new Option('--duplicate <rate>', 'replies delivered twice').default(DEMO_FAULTS.duplicateRate).argParser(rate))
@@ -45,7 +55,8 @@ program
     '\nExamples:\n  execution-handler demo                       1,000 orders with the default faults\n' +
       '  execution-handler demo -n 200 --seed 7       a short session, another seed\n' +
       '  execution-handler demo --no-faults           a well-behaved venue\n' +
-      '  execution-handler demo --drop 0.2 --duplicate 0.5   a very bad day\n',
+      '  execution-handler demo --drop 0.2 --duplicate 0.5   a very bad day\n' +
+      '  execution-handler demo --resume              continue a session stopped with Ctrl-C (or killed)\n',
   )
   .action(async (o: Record<string, unknown>) => {
     const faults =
@@ -61,14 +72,31 @@ program
             placeErrorRate: o.placeError as number,
             queryErrorRate: o.queryError as number,
           };
-    const problems = await runDemo({
-      orders: o.orders as number,
-      seed: o.seed as number,
-      faults,
-      progress: o.progress !== false && process.stderr.isTTY === true,
-      out: process.stdout,
-    });
-    process.exitCode = problems === 0 ? 0 : 1;
+    try {
+      const problems = await runDemo({
+        orders: o.orders as number,
+        seed: o.seed as number,
+        faults,
+        progress: o.progress !== false && process.stderr.isTTY === true,
+        ledgerPath: o.memory === true ? undefined : (o.ledger as string),
+        resume: o.resume === true,
+        out: process.stdout,
+      });
+      process.exitCode = problems === 0 ? 0 : 1;
+    } catch (err) {
+      if (!(err instanceof DemoUsageError)) throw err;
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exitCode = 2;
+    }
+  });
+
+program
+  .command('history')
+  .description('Show what a SQLite ledger holds: every order, or one order with its transitions, fills, causality and anomalies.')
+  .argument('<file>', 'the ledger file (e.g. execution-handler-demo.db)')
+  .argument('[orderId]', 'an OrderID (ORD_...) to show in full')
+  .action(async (file: string, orderId: string | undefined) => {
+    process.exitCode = await printHistory(file, orderId, process.stdout, process.stderr);
   });
 
 await program.parseAsync(process.argv);

@@ -79,6 +79,8 @@ export interface SimulatedExchangeOptions {
   /** Delay from a dropped reply to the stream's reconnect; 0 disables it. Default 1,000 ms. */
   gapReconnectMs?: number;
   faults?: SimulatedFaults;
+  /** Orders of an earlier life of this venue (from `venueOrders()`), e.g. to resume a demo. */
+  restore?: readonly VenueOrder[];
 }
 
 /** The venue's own record of an order. */
@@ -286,6 +288,18 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     status: o.status,
     fills: o.fills.map((f) => ({ ...f })),
   });
+
+  for (const saved of options.restore ?? []) {
+    const o: Working = { ...saved, fills: [...saved.fills], rng: orderRng(saved.clientOrderId), fillCount: saved.fills.length };
+    // Skip the draws the order already made so its future does not replay its past.
+    for (let i = 0; i < saved.fills.length * 3; i++) o.rng();
+    byClient.set(o.clientOrderId, o);
+    byVenue.set(o.venueOrderId, o);
+    if (working(o)) {
+      o.resting = true;
+      armMatching();
+    }
+  }
 
   return {
     async placeOrder(order) {

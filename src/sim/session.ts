@@ -6,12 +6,26 @@
  * The demo runs it; the simulation tests run it and then check the promises.
  */
 import { createManualClock } from '../clock.js';
-import { type SimulatedExchange, type SimulatedExchangeStats, type SimulatedFaults, createSimulatedExchange } from '../connector/simulated.js';
+import {
+  type SimulatedExchange,
+  type SimulatedExchangeStats,
+  type SimulatedFaults,
+  type VenueOrder,
+  createSimulatedExchange,
+} from '../connector/simulated.js';
 import { type ExecutionHandler, createExecutionHandler } from '../handler/create.js';
 import { createMemoryLedger } from '../ledger/memory.js';
 import type { StrategyLedger } from '../ledger/types.js';
 import { type RandomSource, seededRandom } from '../random.js';
-import type { AnomalyKind, BatchMode, ExecutionDirective, OrderRequest, OrderStatus, TimeInForce } from '../types.js';
+import type {
+  AnomalyKind,
+  BatchMode,
+  ExecutionDirective,
+  OrderRequest,
+  OrderStatus,
+  RecoveryReport,
+  TimeInForce,
+} from '../types.js';
 
 /** Options of a session. */
 export interface SessionOptions {
@@ -31,12 +45,36 @@ export interface SessionOptions {
   onProgress?: (placed: number, total: number) => void;
   /** Handler timing overrides (virtual milliseconds). */
   timing?: { ackTimeoutMs?: number; cancelTimeoutMs?: number; queryIntervalMs?: number; queryRetries?: number };
+  /** A saved session to continue: its venue comes back, the handler recovers from the ledger. */
+  resume?: SessionState;
+  /** Receives the state to save every few steps and at the end, so a later run can resume. */
+  onCheckpoint?: (state: SessionState) => void;
+  /** Receives a function that returns the state as it is now (for a save on Ctrl-C). */
+  onStateReader?: (read: () => SessionState) => void;
+}
+
+/** What a later run needs to resume a session: its plan, progress, virtual time and venue. */
+export interface SessionState {
+  version: 1;
+  seed: number;
+  total: number;
+  placed: number;
+  directives: number;
+  now: number;
+  done: boolean;
+  venue: VenueOrder[];
 }
 
 /** What a session did. */
 export interface SessionResult {
+  /** OrderIDs minted by this run (not by the run it resumed). */
   orderIds: string[];
+  seed: number;
+  /** Orders the whole session planned (its directives' orders, SEQUENTIAL ones never placed included). */
+  total: number;
   directives: number;
+  /** What `recover()` found when resuming. */
+  recovery?: RecoveryReport;
   byStatus: Partial<Record<OrderStatus, number>>;
   fills: number;
   anomalies: Partial<Record<AnomalyKind, number>>;
@@ -59,6 +97,8 @@ const SYMBOLS: { symbol: string; price: number; dp: number }[] = [
 ];
 
 const STEP_MS = 50;
+/** Steps between checkpoints of the session state. */
+const CHECKPOINT_STEPS = 10;
 
 function pick<T>(rnd: RandomSource, items: readonly T[]): T {
   return items[Math.floor(rnd() * items.length)]!;
@@ -78,12 +118,25 @@ function randomOrder(rnd: RandomSource): OrderRequest {
   return { symbol: s.symbol, side, type: 'STOP_LIMIT', quantity, price, stopPrice: px(side === 'BUY' ? 1.01 : 0.99) };
 }
 
+/** Awaits `work` while advancing the manual clock step by step (at most ten virtual minutes). */
+async function whileAdvancing<T>(clock: ReturnType<typeof createManualClock>, work: Promise<T>): Promise<T> {
+  let done = false;
+  const result = work.finally(() => {
+    done = true;
+  });
+  for (let waited = 0; !done && waited < 600_000; waited += STEP_MS) await clock.advance(STEP_MS);
+  return result;
+}
+
 /** Runs a session and returns its tallies. */
 export async function runSession(options: SessionOptions = {}): Promise<SessionResult> {
-  const total = options.orders ?? 1_000;
-  const seed = options.seed ?? 1;
-  const rnd = seededRandom(seed * 7919 + 17);
-  const clock = createManualClock(SESSION_START_MS);
+  const resume = options.resume;
+  const total = resume?.total ?? options.orders ?? 1_000;
+  const seed = resume?.seed ?? options.seed ?? 1;
+  let placed = resume?.placed ?? 0;
+  let directives = resume?.directives ?? 0;
+  const rnd = seededRandom(seed * 7919 + 17 + placed);
+  const clock = createManualClock(resume?.now ?? SESSION_START_MS);
   const ledger = options.ledger ?? createMemoryLedger();
   const exchange = createSimulatedExchange({
     clock,
@@ -91,22 +144,28 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
     rejectRate: options.rejectRate ?? 0.02,
     prices: Object.fromEntries(SYMBOLS.map((s) => [s.symbol, String(s.price)])),
     faults: options.faults ?? {},
+    ...(resume ? { restore: resume.venue } : {}),
   });
   const handler = await createExecutionHandler({
     strategyId: options.strategyId ?? 'DEMO',
     connector: exchange,
     ledger,
     clock,
-    random: seededRandom(seed),
+    random: seededRandom(seed + placed),
     ...(options.timing ?? {}),
   });
+  // Recovery asks the venue, whose answers come on virtual time: keep the clock moving meanwhile.
+  const recovery = resume ? await whileAdvancing(clock, handler.recover()) : undefined;
+  let done = false;
+  const stateNow = (): SessionState => ({ version: 1, seed, total, placed, directives, now: clock.now(), done, venue: exchange.venueOrders() });
+  options.onStateReader?.(stateNow);
+  const checkpoint = (): void => options.onCheckpoint?.(stateNow());
   const orderIds: string[] = [];
-  let directives = 0;
   const cancelChance = (options.cancelRatePerSecond ?? 0.05) * (STEP_MS / 1000);
-  while (orderIds.length < total) {
+  for (let step = 1; placed < total; step++) {
     const burst = 1 + Math.floor(rnd() * 3);
-    for (let b = 0; b < burst && orderIds.length < total; b++) {
-      const size = Math.min(total - orderIds.length, rnd() < 0.8 ? 1 : 2 + Math.floor(rnd() * 2));
+    for (let b = 0; b < burst && placed < total; b++) {
+      const size = Math.min(total - placed, rnd() < 0.8 ? 1 : 2 + Math.floor(rnd() * 2));
       const mode: BatchMode = size === 1 ? 'INDEPENDENT' : pick(rnd, ['INDEPENDENT', 'COORDINATED', 'SEQUENTIAL'] as const);
       const directive: ExecutionDirective = {
         directiveId: `DIR_${seed}_${++directives}`,
@@ -123,12 +182,14 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
       };
       const { orderIds: ids } = await handler.execute(directive);
       orderIds.push(...ids);
+      placed += ids.length;
     }
     for (const view of handler.orders({ status: ['OPEN', 'PARTIALLY_FILLED'] })) {
       if (rnd() < cancelChance) await handler.cancel(view.orderId);
     }
-    options.onProgress?.(orderIds.length, total);
+    options.onProgress?.(placed, total);
     await clock.advance(STEP_MS);
+    if (step % CHECKPOINT_STEPS === 0) checkpoint();
   }
   // End of session: the venue behaves again, the engine cancels what still rests, and the
   // handler gets the time the convergence promise allows (plus the slow pace of one query).
@@ -138,11 +199,12 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
   await clock.advance(120_000);
   // No settle(): a query the venue never answers stays in flight by design (queryHangRate).
 
+  done = true;
+  checkpoint();
+
   const byStatus: Partial<Record<OrderStatus, number>> = {};
   let fills = 0;
-  for (const id of orderIds) {
-    const view = handler.order(id) ?? (await ledger.getOrder(id));
-    if (!view) continue; // a SEQUENTIAL order never placed
+  for (const view of await ledger.getOrdersChangedSince(0)) {
     byStatus[view.status] = (byStatus[view.status] ?? 0) + 1;
     fills += view.fills.length;
   }
@@ -150,7 +212,10 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
   for (const a of await ledger.getAnomalies()) anomalies[a.kind] = (anomalies[a.kind] ?? 0) + 1;
   return {
     orderIds,
+    seed,
+    total,
     directives,
+    ...(recovery ? { recovery } : {}),
     byStatus,
     fills,
     anomalies,
