@@ -63,6 +63,13 @@ class TimerHeap {
     }
   }
 
+  /** Keeps only the timers `keep` accepts, restoring the heap order. */
+  retain(keep: (t: Timer) => boolean): void {
+    const kept = this.items.filter(keep);
+    this.items.length = 0;
+    for (const t of kept) this.push(t);
+  }
+
   pop(): Timer | undefined {
     const a = this.items;
     const top = a[0];
@@ -95,13 +102,23 @@ export function createManualClock(startMs: number): ManualClock {
   let now = startMs;
   let nextId = 1;
   const heap = new TimerHeap();
-  /** Ids of timers not yet fired nor cleared; cleared ones are skipped lazily when popped. */
-  const live = new Set<number>();
+  /**
+   * Callbacks of timers not yet fired nor cleared. Clearing drops the callback at once (so what it
+   * holds can be collected); the heap keeps only an id and a time, skipped when popped, and is
+   * rebuilt when cleared entries outnumber live ones.
+   */
+  const live = new Map<number, () => void>();
+  let dead = 0;
 
   const popDue = (limit: number): Timer | undefined => {
     for (let t = heap.peek(); t && t.dueAt <= limit; t = heap.peek()) {
       heap.pop();
-      if (live.delete(t.id)) return t;
+      const fn = live.get(t.id);
+      if (fn) {
+        live.delete(t.id);
+        return { ...t, fn };
+      }
+      dead--;
     }
     return undefined;
   };
@@ -110,12 +127,15 @@ export function createManualClock(startMs: number): ManualClock {
     now: () => now,
     setTimeout(fn, ms) {
       const id = nextId++;
-      live.add(id);
-      heap.push({ id, dueAt: now + Math.max(0, ms), fn });
+      live.set(id, fn);
+      heap.push({ id, dueAt: now + Math.max(0, ms), fn: noop });
       return id;
     },
     clearTimeout(handle) {
-      live.delete(handle as number);
+      if (live.delete(handle as number) && ++dead > live.size + 1024) {
+        heap.retain((t) => live.has(t.id));
+        dead = 0;
+      }
     },
     pendingTimers: () => live.size,
     async advance(ms) {
@@ -131,3 +151,5 @@ export function createManualClock(startMs: number): ManualClock {
     },
   };
 }
+
+const noop = (): void => {};

@@ -20,7 +20,7 @@ export class DirectiveRun {
     readonly directiveId: string,
     readonly mode: BatchMode,
     readonly orderIds: readonly string[],
-    /** Requests by index; unknown (undefined) for unrecorded orders of a run rebuilt by recovery. */
+    /** Requests of orders not recorded yet (a recorded order's request lives in the ledger). */
     readonly requests: (OrderRequest | undefined)[],
     readonly causality: CausalityChain,
   ) {
@@ -34,14 +34,16 @@ export class DirectiveRun {
     return [this.turn];
   }
 
+  /** The order at `index` is in the ledger; its request is no longer needed here. */
   markRecorded(index: number): void {
     this.recorded[index] = true;
+    this.requests[index] = undefined;
   }
 
-  /** Fills in the requests a recovered run did not know, from the directive executed again. */
+  /** Fills in the requests of orders not recorded yet, from the directive executed again. */
   learnRequests(orders: readonly OrderRequest[]): void {
     orders.forEach((o, i) => {
-      this.requests[i] ??= o;
+      if (!this.recorded[i]) this.requests[i] ??= o;
     });
   }
 
@@ -122,7 +124,6 @@ export class DirectiveBook {
     const index = run.orderIds.indexOf(order.orderId);
     if (index < 0) return;
     run.markRecorded(index);
-    run.requests[index] ??= order.orderDetails;
     if (run.mode === 'SEQUENTIAL' && index >= run.turn) {
       run.turn = index;
       if (hasEnded(order.status)) {
@@ -133,7 +134,7 @@ export class DirectiveBook {
 
   /** `cancel()` of a SEQUENTIAL order not placed yet: the directive stops before it. */
   stopBeforeUnplaced(orderId: string): boolean {
-    for (const run of this.active.values()) {
+    for (const run of [...this.active.values(), ...this.finished.values()]) {
       const index = run.orderIds.indexOf(orderId);
       if (index >= 0 && run.mode === 'SEQUENTIAL' && !run.recorded[index]) {
         run.stopped = true;

@@ -8,7 +8,7 @@ import { type OrderContext, type OrderEvent, type OrderMachineInput, orderMachin
 import type { LedgerEventType } from '../ledger/types.js';
 import { isFinal } from '../order-view.js';
 import type { OrderRequest, OrderStatus } from '../types.js';
-import type { BoundedSet } from './bounded.js';
+import type { RecentList } from './bounded.js';
 import type { InspectionObserver } from './options.js';
 
 /** The actor of one order. */
@@ -39,9 +39,8 @@ export interface LiveOrder {
   readonly directiveId: string;
   readonly request: OrderRequest;
   actor: OrderActor;
-  /** The persisted snapshot of the actor's current state: the point a failed write rolls back to. */
-  persisted: Snapshot<unknown>;
-  replyKeys: BoundedSet<string>;
+  /** Keys of replies already handled, for exact-repeat detection (bounded). */
+  replyKeys: RecentList<string>;
   timer: unknown;
   timerAt: number | null;
   placeAttempts: number;

@@ -62,8 +62,11 @@ export const BOUNDS = {
   heldPerVenueId: 64,
   /** Venue ids whose held replies expired, remembered so a late pairing triggers a query. */
   expiredVenueIds: 10_000,
-  /** Venue id → OrderID pairings of orders no longer live. */
-  retiredVenueIds: 100_000,
+  /**
+   * Venue id → OrderID pairings of orders no longer live, as many as the cache keeps final orders:
+   * a reply naming only the venue id of an order older than that is held, then UNKNOWN_ORDER.
+   */
+  retiredVenueIds: 10_000,
   /** Directives remembered for idempotency after all their orders ended (the ledger knows older ones). */
   finishedDirectives: 10_000,
   /** Orders that ended since the last reconcile, queried by the next one (a fill may have been missed). */

@@ -6,8 +6,8 @@
  * Concurrency model: all work on one order runs on that order's serial queue (`onOrder`), so a
  * reply, a deadline and a query answer never interleave on the same actor. An event is applied to
  * the actor, the resulting change is committed, and only then does the rest of the world (cache,
- * venue, directives) hear of it; a failed commit restores the actor from its last persisted
- * snapshot, so memory never runs ahead of the ledger.
+ * venue, directives) hear of it; a failed commit drops the order from memory, to be reloaded from
+ * the ledger, so memory never runs ahead of the ledger.
  */
 import type { Snapshot } from 'xstate';
 import { NOT_FOUND_AT_VENUE, type OrderEvent, statusOf } from '../../machines/order.js';
@@ -30,7 +30,7 @@ import type {
   ReplyOutcome,
 } from '../types.js';
 import { jsonSafe, parseDirective, parseReply } from '../validation.js';
-import { BoundedMap, BoundedSet } from './bounded.js';
+import { BoundedMap, BoundedSet, RecentList } from './bounded.js';
 import { DirectiveBook, type DirectiveRun } from './directives.js';
 import {
   type LiveOrder,
@@ -197,8 +197,7 @@ export class Supervisor {
       directiveId: view.directiveId,
       request: view.orderDetails,
       actor,
-      persisted: actor.getPersistedSnapshot(),
-      replyKeys: new BoundedSet(BOUNDS.replyKeysPerOrder),
+      replyKeys: new RecentList(BOUNDS.replyKeysPerOrder),
       timer: undefined,
       timerAt: null,
       placeAttempts: 0,
@@ -216,6 +215,7 @@ export class Supervisor {
     this.live.set(order.orderId, order);
     this.cache.put(view);
     if (ctx.venueOrderId !== null) this.liveVenueIds.set(ctx.venueOrderId, order.orderId);
+    this.reschedule(order);
     return order;
   }
 
@@ -236,6 +236,9 @@ export class Supervisor {
     this.opts.clock.clearTimeout(order.timer);
     order.actor.stop();
     this.live.delete(order.orderId);
+    // The directive moves to bounded memory once none of its orders is live and none is to come.
+    const run = this.directives.get(order.directiveId);
+    if (run) this.directives.settleIfDone(run, (id) => this.live.has(id));
     const venueOrderId = contextOf(order).venueOrderId;
     if (venueOrderId !== null) {
       this.liveVenueIds.delete(venueOrderId);
@@ -510,7 +513,7 @@ export class Supervisor {
     }
     const from = statusOf(before);
     const to = statusOf(after);
-    const persisted = order.actor.getPersistedSnapshot();
+    const persisted = order.actor.getPersistedSnapshot(); // what recovery restores
     const venueLearnt = after.context.venueOrderId !== before.context.venueOrderId ? after.context.venueOrderId : null;
     const writes: LedgerWrite[] = [];
     if (meta.fill) writes.push({ kind: 'fill', orderId: order.orderId, fill: meta.fill });
@@ -532,13 +535,12 @@ export class Supervisor {
     try {
       await this.ledger.commit(writes);
     } catch (err) {
-      // Memory must not run ahead of the ledger: back to the last durable state.
-      const input = inputOf(order);
-      order.actor.stop();
-      order.actor = createOrderActor(input, order.persisted, this.opts.inspect);
+      // Memory must not run ahead of the ledger: drop the order and reload it from the ledger
+      // (which also re-arms its deadlines), then let the caller know.
+      this.release(order);
+      this.persist(() => this.onOrder(order.orderId, async () => undefined));
       throw err;
     }
-    order.persisted = persisted;
     if (meta.key) order.replyKeys.add(meta.key);
     this.stats.anomalies += meta.anomalies?.length ?? 0;
     this.updateView(order, meta.fill, venueLearnt);
@@ -670,7 +672,6 @@ export class Supervisor {
         this.persist(() => this.serial(`directive:${run.directiveId}`, () => this.recordAndPlace(run, run.recorded[next] ? [] : [next])));
       }
     }
-    this.directives.settleIfDone(run, (id) => this.live.has(id));
   }
 
   // ─── Cancels ─────────────────────────────────────────────────────────────────────────────
@@ -1049,17 +1050,6 @@ export class Supervisor {
 function refOf(order: LiveOrder): OrderRef {
   const venueOrderId = contextOf(order).venueOrderId;
   return venueOrderId === null ? { clientOrderId: order.orderId } : { clientOrderId: order.orderId, venueOrderId };
-}
-
-function inputOf(order: LiveOrder) {
-  const ctx = contextOf(order);
-  return {
-    orderId: order.orderId,
-    quantity: ctx.quantity,
-    placedAt: ctx.ackDeadlineAt - ctx.ackTimeoutMs,
-    ackTimeoutMs: ctx.ackTimeoutMs,
-    cancelTimeoutMs: ctx.cancelTimeoutMs,
-  };
 }
 
 /** The OrderView part of a ledger order. */

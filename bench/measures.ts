@@ -1,0 +1,191 @@
+/**
+ * The figures of `npm run bench`, each measured against a baseline in the same run: raw XState
+ * actors of the same machine, the memory ledger, or a fresh placement.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createActor } from 'xstate';
+import { orderMachine } from '../machines/order.js';
+import { type ManualClock, createManualClock } from '../src/clock.js';
+import { type ExecutionHandler, createExecutionHandler } from '../src/handler/create.js';
+import { createMemoryLedger } from '../src/ledger/memory.js';
+import { openSqliteLedger } from '../src/ledger/sqlite.js';
+import type { StrategyLedger } from '../src/ledger/types.js';
+import { seededRandom } from '../src/random.js';
+import { RAW_EVENTS, directiveOf, instantVenue, lifecycleReplies } from './fixtures.js';
+
+const T0 = Date.UTC(2026, 0, 5, 9);
+const BATCH = 250;
+
+/** A fresh SQLite ledger file in a temporary folder. */
+export function tempSqlite(): StrategyLedger & { path: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'eh-bench-'));
+  return openSqliteLedger(join(dir, 'bench.db'), { strategyId: 'BENCH' });
+}
+
+/** A handler on a manual clock that the benchmark moves on by 1 ms per order, as time would. */
+async function newHandler(ledger: StrategyLedger): Promise<ExecutionHandler & { clock: ManualClock }> {
+  const clock = createManualClock(T0);
+  const handler = await createExecutionHandler({
+    strategyId: 'BENCH',
+    connector: instantVenue,
+    ledger,
+    clock,
+    random: seededRandom(1),
+    onError: (e) => {
+      throw e;
+    },
+  });
+  return Object.assign(handler, { clock });
+}
+
+/** Raw actors: create, ack, two fills, stop. Lifecycles per second. */
+export function rawLifecyclesPerSecond(n: number): number {
+  const t = performance.now();
+  for (let i = 0; i < n; i++) {
+    const a = createActor(orderMachine, { input: { orderId: `O${i}`, quantity: '1', placedAt: 0, ackTimeoutMs: 10_000, cancelTimeoutMs: 10_000 } }).start();
+    for (const e of RAW_EVENTS) a.send(e);
+    a.stop();
+  }
+  return n / ((performance.now() - t) / 1000);
+}
+
+/** Full lifecycles through the handler, `BATCH` orders side by side. Lifecycles per second. */
+export async function handlerLifecyclesPerSecond(n: number, ledger: StrategyLedger, offset = 0): Promise<number> {
+  const handler = await newHandler(ledger);
+  const t = performance.now();
+  await runLifecycles(handler, n, offset);
+  const s = (performance.now() - t) / 1000;
+  await handler.stop();
+  return n / s;
+}
+
+async function runLifecycles(handler: ExecutionHandler & { clock: ManualClock }, n: number, offset: number): Promise<void> {
+  for (let start = 0; start < n; start += BATCH) {
+    const count = Math.min(BATCH, n - start);
+    const ids = await Promise.all(
+      Array.from({ length: count }, async (_, k) => (await handler.execute(directiveOf(offset + start + k))).orderIds[0]!),
+    );
+    for (let step = 0; step < 3; step++) {
+      await Promise.all(ids.map((id) => handler.onExchangeReply(lifecycleReplies(id, T0)[step])));
+    }
+    await handler.clock.advance(count);
+  }
+  await handler.settle();
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** p50/p99 of reply → ledger event through the handler, and of a raw `actor.send` of the same event. */
+export async function replyLatency(n: number): Promise<{ handler: [number, number]; raw: [number, number] }> {
+  const ledger = createMemoryLedger({ strategyId: 'BENCH' });
+  const handler = await newHandler(ledger);
+  const heard = new Map<string, number>();
+  ledger.subscribe((e) => {
+    if (e.eventType === 'ORDER_ACCEPTED' && e.orderId) heard.set(e.orderId, performance.now());
+  });
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push((await handler.execute(directiveOf(i))).orderIds[0]!);
+  const handlerTimes: number[] = [];
+  for (const id of ids) {
+    const t = performance.now();
+    await handler.onExchangeReply(lifecycleReplies(id, T0)[0]);
+    handlerTimes.push(heard.get(id)! - t);
+  }
+  const rawTimes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = createActor(orderMachine, { input: { orderId: `O${i}`, quantity: '1', placedAt: 0, ackTimeoutMs: 10_000, cancelTimeoutMs: 10_000 } }).start();
+    const t = performance.now();
+    a.send(RAW_EVENTS[0]);
+    a.getSnapshot();
+    rawTimes.push(performance.now() - t);
+    a.stop();
+  }
+  handlerTimes.sort((a, b) => a - b);
+  rawTimes.sort((a, b) => a - b);
+  await handler.stop();
+  return {
+    handler: [percentile(handlerTimes, 0.5), percentile(handlerTimes, 0.99)],
+    raw: [percentile(rawTimes, 0.5), percentile(rawTimes, 0.99)],
+  };
+}
+
+function heapUsed(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run the benchmarks with node --expose-gc');
+  for (let i = 0; i < 3; i++) gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/** Heap bytes per open (OPEN) order in the handler, and per raw actor in the same state. */
+export async function memoryPerLiveOrder(n: number): Promise<{ handler: number; raw: number }> {
+  const ledger = tempSqlite();
+  let before = heapUsed();
+  const handler = await newHandler(ledger);
+  for (let start = 0; start < n; start += BATCH) {
+    const count = Math.min(BATCH, n - start);
+    const ids = await Promise.all(Array.from({ length: count }, async (_, k) => (await handler.execute(directiveOf(start + k))).orderIds[0]!));
+    await Promise.all(ids.map((id) => handler.onExchangeReply(lifecycleReplies(id, T0)[0])));
+    await handler.clock.advance(count);
+  }
+  await handler.settle();
+  if (handler.stats().liveActors !== n) throw new Error(`expected ${n} live orders, got ${handler.stats().liveActors}`);
+  const perHandler = (heapUsed() - before) / n;
+  await handler.stop();
+  await ledger.close();
+
+  before = heapUsed();
+  const actors = [];
+  for (let i = 0; i < n; i++) {
+    const a = createActor(orderMachine, { input: { orderId: `ORD_20260105_090000_${i}`, quantity: '1', placedAt: 0, ackTimeoutMs: 10_000, cancelTimeoutMs: 10_000 } }).start();
+    a.send(RAW_EVENTS[0]);
+    actors.push(a);
+  }
+  const perRaw = (heapUsed() - before) / n;
+  for (const a of actors) a.stop();
+  return { handler: perHandler, raw: perRaw };
+}
+
+/** Heap after `large` completed orders over heap after `small`, SQLite ledger. */
+export async function boundedMemory(small: number, large: number): Promise<{ small: number; large: number }> {
+  const ledger = tempSqlite();
+  const handler = await newHandler(ledger);
+  const base = heapUsed();
+  await runLifecycles(handler, small, 0);
+  const atSmall = heapUsed() - base;
+  await runLifecycles(handler, large - small, small);
+  const atLarge = heapUsed() - base;
+  await handler.stop();
+  await ledger.close();
+  return { small: atSmall, large: atLarge };
+}
+
+/** Seconds to place `n` orders fresh, and to recover() them from the SQLite ledger. */
+export async function recoveryTime(n: number): Promise<{ place: number; recover: number }> {
+  const ledger = tempSqlite();
+  const first = await newHandler(ledger);
+  let t = performance.now();
+  for (let start = 0; start < n; start += BATCH) {
+    const count = Math.min(BATCH, n - start);
+    const ids = await Promise.all(Array.from({ length: count }, async (_, k) => (await first.execute(directiveOf(start + k))).orderIds[0]!));
+    await Promise.all(ids.map((id) => first.onExchangeReply(lifecycleReplies(id, T0)[0])));
+    await first.clock.advance(count);
+  }
+  await first.settle();
+  const place = (performance.now() - t) / 1000;
+  await first.stop();
+  // A venue that still has every order: recovery asks it about each one.
+  const venue = { ...instantVenue, queryOrder: async (r: { clientOrderId: string }) => ({ venueOrderId: `V${r.clientOrderId}`, status: 'OPEN' as const, fills: [] }) };
+  const second = await createExecutionHandler({ strategyId: 'BENCH', connector: venue, ledger, clock: createManualClock(first.clock.now()), random: seededRandom(2) });
+  t = performance.now();
+  const report = await second.recover();
+  const recover = (performance.now() - t) / 1000;
+  if (report.ordersRestored !== n) throw new Error(`recovered ${report.ordersRestored} of ${n}`);
+  await second.stop();
+  await ledger.close();
+  return { place, recover };
+}
