@@ -32,6 +32,8 @@ export interface MemoryLedgerOptions {
 /** A ledger that holds everything in memory. Records are stored as given: do not mutate them. */
 export function createMemoryLedger(options: MemoryLedgerOptions = {}): StrategyLedger {
   const orders = new Map<string, StoredOrder>();
+  /** directiveId → its OrderIDs, so idempotency checks do not scan every order. */
+  const byDirective = new Map<string, string[]>();
   const anomalies: AnomalyRecord[] = [];
   const publisher = new LedgerPublisher();
   let closed = false;
@@ -73,6 +75,9 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): StrategyL
           const o = w.order;
           const view: LedgerOrder = { ...newOrderView(o), placedAt: o.at, ...(o.batch ? { batch: o.batch } : {}) };
           orders.set(o.orderId, { view, transitions: [], changedAt: o.at });
+          const siblings = byDirective.get(o.directiveId);
+          if (siblings) siblings.push(o.orderId);
+          else byDirective.set(o.directiveId, [o.orderId]);
           events.push({
             type: 'STRATEGY_LEDGER_UPDATED',
             eventType: 'ORDER_PLACED',
@@ -145,7 +150,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): StrategyL
       return [...anomalies];
     },
     async getOrdersByDirective(directiveId) {
-      return [...orders.values()].filter((o) => o.view.directiveId === directiveId).map((o) => o.view);
+      return (byDirective.get(directiveId) ?? []).map((id) => orders.get(id)!.view);
     },
     async getOrdersChangedSince(at) {
       return [...orders.values()].filter((o) => o.changedAt >= at).map((o) => o.view);
