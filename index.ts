@@ -14,6 +14,8 @@ export { ValidationError, PlacementRejectedError, LedgerIntegrityError } from '.
 export { createStrategyCache } from './src/cache.js';
 export type { StrategyCache, StrategyCacheOptions } from './src/cache.js';
 export { createMemoryLedger } from './src/ledger/memory.js';
+export { openSqliteLedger } from './src/ledger/sqlite.js';
+export type { SqliteLedger, SqliteLedgerOptions } from './src/ledger/sqlite.js';
 export type { MemoryLedgerOptions } from './src/ledger/memory.js';
 export { recordOrder, updateOrderFill, updateOrderRejection } from './src/ledger/helpers.js';
 export type {

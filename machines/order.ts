@@ -162,8 +162,9 @@ export const orderMachine = setup({
       },
     },
     OPEN: {
+      // No ACCEPTED row: an OPEN order is always acknowledged with its venue id, so a repeat is
+      // a duplicate and another venue id a LATE_REPLY, both decided by the supervisor.
       on: {
-        ACCEPTED: { guard: 'firstAcknowledgement', actions: 'acknowledge' },
         FILL: [
           { guard: 'fillCompletes', target: 'FILLED', actions: 'applyFill' },
           { target: 'PARTIALLY_FILLED', actions: 'applyFill' },
