@@ -83,4 +83,8 @@ export class RecentList<T> {
     this.items.push(item);
     if (this.items.length > this.capacity) this.items.shift();
   }
+
+  toArray(): T[] {
+    return [...this.items];
+  }
 }

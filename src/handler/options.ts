@@ -69,6 +69,11 @@ export const BOUNDS = {
   retiredVenueIds: 10_000,
   /** Directives remembered for idempotency after all their orders ended (the ledger knows older ones). */
   finishedDirectives: 10_000,
+  /**
+   * Reply keys of released orders, kept for as many orders as the cache keeps final ones: an exact
+   * repeat of a reply that only raised an anomaly (not in the ledger's changes) is still a duplicate.
+   */
+  retiredReplyKeys: 10_000,
   /** Orders that ended since the last reconcile, queried by the next one (a fill may have been missed). */
   recentlyEnded: 10_000,
   /** Concurrent venue queries of one reconcile. */

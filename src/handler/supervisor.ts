@@ -78,6 +78,7 @@ export class Supervisor {
   /** venueOrderId → OrderID of live orders (exact) and of retired ones (bounded). */
   private readonly liveVenueIds = new Map<string, string>();
   private readonly retiredVenueIds = new BoundedMap<string, string>(BOUNDS.retiredVenueIds);
+  private readonly retiredReplyKeys = new BoundedMap<string, string[]>(BOUNDS.retiredReplyKeys);
   private readonly held = new Map<string, HeldReplies>();
   private readonly expiredVenueIds = new BoundedSet<string>(BOUNDS.expiredVenueIds);
   /** Orders that became final since the last reconcile: a gap in the stream may hide a fill of theirs. */
@@ -228,6 +229,7 @@ export class Supervisor {
       const key = replyKeyOfCause(t.cause);
       if (key) order.replyKeys.add(key);
     }
+    for (const key of this.retiredReplyKeys.get(orderId) ?? []) order.replyKeys.add(key);
     return order;
   }
 
@@ -236,6 +238,7 @@ export class Supervisor {
     this.opts.clock.clearTimeout(order.timer);
     order.actor.stop();
     this.live.delete(order.orderId);
+    this.retiredReplyKeys.set(order.orderId, order.replyKeys.toArray());
     // The directive moves to bounded memory once none of its orders is live and none is to come.
     const run = this.directives.get(order.directiveId);
     if (run) this.directives.settleIfDone(run, (id) => this.live.has(id));

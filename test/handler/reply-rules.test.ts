@@ -176,6 +176,17 @@ describe('routing', () => {
     expect(h.handler.stats().liveActors).toBe(0);
   });
 
+  it('the repeat of a reply that only raised an anomaly, for an order released from memory, is a duplicate (regression)', async () => {
+    const h = await harness();
+    const id = await h.place();
+    await h.reply({ type: 'REJECTED', clientOrderId: id, reason: 'risk', at: 1 });
+    const late = { type: 'REJECTED', clientOrderId: id, reason: 'risk', at: 2 };
+    expect(await h.reply(late)).toEqual({ outcome: 'anomaly', anomaly: 'LATE_REPLY', orderId: id });
+    expect(h.handler.stats().liveActors).toBe(0);
+    expect(await h.reply(late)).toEqual({ outcome: 'duplicate', orderId: id, status: 'REJECTED' });
+    expect((await h.ledger.getAnomalies()).length).toBe(1);
+  });
+
   it('an exact repeat is recognised after the order was reloaded from the ledger', async () => {
     const ledger = testLedger();
     const h = await harness({ ledger, cache: (await import('../../src/cache.js')).createStrategyCache({ retainFinal: 0 }) });
