@@ -156,7 +156,7 @@ async function check(m: Model, real: Real): Promise<void> {
     expect(view?.status, `order ${i}`).toBe(o.status);
     expect(view?.filledQuantity, `order ${i} filled`).toBe(dec(o.filled));
     const t = await real.h.ledger.getTransitions(real.ids[i]!);
-    t.forEach((x, k) => expect(x.seq).toBe(k + 1));
+    expect(t.map((x) => x.seq)).toEqual(t.map((_, k) => k + 1));
   }
 }
 
