@@ -121,7 +121,9 @@ export class Supervisor {
 
   /** Starts background work that nobody awaits: tracked, and its failure reported. */
   private spawn(work: () => Promise<unknown>): void {
-    this.track(work()).catch((err: unknown) => this.opts.onError(err));
+    this.track(work()).catch((err: unknown) => {
+      if (!this.stopped) this.opts.onError(err);
+    });
   }
 
   /**
@@ -135,8 +137,9 @@ export class Supervisor {
       try {
         await work();
       } catch (err) {
+        if (this.stopped) return;
         this.opts.onError(err);
-        if (!this.stopped) this.opts.clock.setTimeout(() => this.persist(work), this.opts.queryIntervalMs);
+        this.opts.clock.setTimeout(() => this.persist(work), this.opts.queryIntervalMs);
       }
     });
   }
@@ -144,7 +147,9 @@ export class Supervisor {
   /** Runs `task` after every task queued before it under the same key. */
   private serial<T>(key: string, task: () => Promise<T>): Promise<T> {
     const prev = this.queues.get(key) ?? Promise.resolve();
-    const run = prev.then(task, task);
+    // A stopped handler does nothing more: like a dead process, it writes nothing after its stop.
+    const guarded = (): Promise<T> => (this.stopped ? Promise.reject(new Error('the execution handler is stopped')) : task());
+    const run = prev.then(guarded, guarded);
     const tail = run.catch(() => undefined);
     this.queues.set(key, tail);
     void tail.then(() => {

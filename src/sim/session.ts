@@ -51,6 +51,13 @@ export interface SessionOptions {
   onCheckpoint?: (state: SessionState) => void;
   /** Receives a function that returns the state as it is now (for a save on Ctrl-C). */
   onStateReader?: (read: () => SessionState) => void;
+  /**
+   * Chance per step that the handler process "crashes": it is stopped (its memory is gone, the
+   * ledger and the venue stay) and a new handler recovers from the ledger. Default 0.
+   */
+  restartRate?: number;
+  /** Called after every step with the ledger and venue, for checks that must hold all along. */
+  onStep?: (step: number, ledger: StrategyLedger, exchange: SimulatedExchange) => Promise<void>;
 }
 
 /** What a later run needs to resume a session: its plan, progress, virtual time and venue. */
@@ -75,6 +82,8 @@ export interface SessionResult {
   directives: number;
   /** What `recover()` found when resuming. */
   recovery?: RecoveryReport;
+  /** Simulated crashes and recoveries during the session. */
+  restarts: number;
   byStatus: Partial<Record<OrderStatus, number>>;
   fills: number;
   anomalies: Partial<Record<AnomalyKind, number>>;
@@ -146,16 +155,21 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
     faults: options.faults ?? {},
     ...(resume ? { restore: resume.venue } : {}),
   });
-  const handler = await createExecutionHandler({
-    strategyId: options.strategyId ?? 'DEMO',
-    connector: exchange,
-    ledger,
-    clock,
-    random: seededRandom(seed + placed),
-    ...(options.timing ?? {}),
-  });
+  let lives = 0;
+  const startHandler = () =>
+    createExecutionHandler({
+      strategyId: options.strategyId ?? 'DEMO',
+      connector: exchange,
+      ledger,
+      clock,
+      random: seededRandom(seed + placed + 7_777 * lives++),
+      onError: () => {}, // background retries report here; the audit judges the outcome
+      ...(options.timing ?? {}),
+    });
+  let handler = await startHandler();
   // Recovery asks the venue, whose answers come on virtual time: keep the clock moving meanwhile.
   const recovery = resume ? await whileAdvancing(clock, handler.recover()) : undefined;
+  let restarts = 0;
   let done = false;
   const stateNow = (): SessionState => ({ version: 1, seed, total, placed, directives, now: clock.now(), done, venue: exchange.venueOrders() });
   options.onStateReader?.(stateNow);
@@ -190,6 +204,13 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
     options.onProgress?.(placed, total);
     await clock.advance(STEP_MS);
     if (step % CHECKPOINT_STEPS === 0) checkpoint();
+    if (options.restartRate && rnd() < options.restartRate) {
+      await handler.stop();
+      handler = await startHandler();
+      await whileAdvancing(clock, handler.recover());
+      restarts++;
+    }
+    await options.onStep?.(step, ledger, exchange);
   }
   // End of session: the venue behaves again, the engine cancels what still rests, and the
   // handler gets the time the convergence promise allows (plus the slow pace of one query).
@@ -216,6 +237,7 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
     total,
     directives,
     ...(recovery ? { recovery } : {}),
+    restarts,
     byStatus,
     fills,
     anomalies,
