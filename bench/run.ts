@@ -19,6 +19,30 @@ import {
 } from './measures.js';
 
 const quick = process.argv.includes('--quick');
+
+/** What the figures mean and what was found while measuring them (kept with the generated doc). */
+const NOTES = [
+  '## What the figures say',
+  '',
+  '- **Lifecycle throughput and reply latency** miss their targets by a wide margin, and honestly so:',
+  '  the baseline is a bare actor receiving three events, while the handler per reply also parses',
+  '  and validates it (zod), hashes it for exact-repeat detection, converts quantities exactly',
+  '  (big.js), persists the actor snapshot, commits fill, change and anomaly records, and publishes',
+  '  a frozen (immer) view to the cache. A CPU profile shows no single hot spot left: garbage',
+  '  collection is about a quarter, the rest spread over those steps. The biggest one found (the',
+  '  memory ledger scanning every order on each new directive) was fixed, doubling throughput.',
+  '  Reaching 0.7 would mean dropping validation or persistence from the hot path; we did not.',
+  '- **Durability cost** sits at the 0.5 target (0.5-0.7 across runs): group commit batches the',
+  '  commits of concurrent replies into one fsync (ADR 0005).',
+  '- **Bounded memory** found two leaks that are fixed: the manual clock kept cleared timers\'',
+  '  closures (so every finished order), and directive runs never left the active map. Every memory',
+  '  of ended orders is now bounded at 10,000 entries, so the heap is flat after that.',
+  '- **Memory per live order** is an actor plus the supervisor\'s record, the cached view and the',
+  '  directive it belongs to; reply keys are kept in a plain array and recorded requests are dropped',
+  '  from directive runs to stay under 1.5.',
+  '- **Recovery** restores persisted snapshots (ADR 0004) and asks the venue about every order,',
+  '  16 queries at a time.',
+];
 const size = quick
   ? { lifecycles: 5_000, latency: 2_000, live: 10_000, boundedSmall: 10_000, boundedLarge: 50_000, recovery: 10_000 }
   : { lifecycles: 50_000, latency: 20_000, live: 100_000, boundedSmall: 10_000, boundedLarge: 1_000_000, recovery: 100_000 };
@@ -119,6 +143,8 @@ const md = [
   '| figure | ratio | target | met | measured |',
   '|---|---|---|---|---|',
   ...figures.map((f) => `| ${f.name} | ${fmt(f.value)} | ${f.target} | ${f.met ? 'yes' : '**no**'} | ${f.detail} |`),
+  '',
+  ...NOTES,
   '',
 ];
 writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), `${md.join('\n')}\n`);
