@@ -4,7 +4,8 @@
  * bench/results.json and docs/benchmarks.md. Timings are never asserted in tests; targets not met
  * are reported as such.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import os from 'node:os';
 import Table from 'cli-table3';
 import { createMemoryLedger } from '../src/ledger/memory.js';
@@ -19,6 +20,12 @@ import {
 } from './measures.js';
 
 const quick = process.argv.includes('--quick');
+/** `--out DIR` writes the two files there instead of bench/ and docs/ (CI keeps the committed ones). */
+const outArg = process.argv.indexOf('--out');
+const outDir = outArg > 0 ? process.argv[outArg + 1] : undefined;
+if (outDir) mkdirSync(outDir, { recursive: true });
+const resultsFile = outDir ? join(outDir, 'results.json') : new URL('./results.json', import.meta.url);
+const docFile = outDir ? join(outDir, 'benchmarks.md') : new URL('../docs/benchmarks.md', import.meta.url);
 
 /** What the figures mean and what was found while measuring them (kept with the generated doc). */
 const NOTES = [
@@ -132,7 +139,7 @@ process.stdout.write(`${table.toString()}\n`);
 
 const when = new Date().toISOString();
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`;
-writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ when, mode: quick ? 'quick' : 'full', machine, figures }, null, 2)}\n`);
+writeFileSync(resultsFile, `${JSON.stringify({ when, mode: quick ? 'quick' : 'full', machine, figures }, null, 2)}\n`);
 const md = [
   '# Benchmarks',
   '',
@@ -147,5 +154,5 @@ const md = [
   ...NOTES,
   '',
 ];
-writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), `${md.join('\n')}\n`);
-log('wrote bench/results.json and docs/benchmarks.md');
+writeFileSync(docFile, `${md.join('\n')}\n`);
+log(`wrote ${String(resultsFile)} and ${String(docFile)}`);

@@ -6,7 +6,7 @@
 import { decEq } from '../decimal.js';
 import { LedgerIntegrityError } from '../errors.js';
 import { isFinal, newOrderView, withCommission, withFill, withStatus } from '../order-view.js';
-import { LedgerPublisher } from './publisher.js';
+import { LedgerPublisher, anomalyEvent, changeEvent, placedEvent } from './publisher.js';
 import type {
   AnomalyRecord,
   LedgerListener,
@@ -78,14 +78,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): StrategyL
           const siblings = byDirective.get(o.directiveId);
           if (siblings) siblings.push(o.orderId);
           else byDirective.set(o.directiveId, [o.orderId]);
-          events.push({
-            type: 'STRATEGY_LEDGER_UPDATED',
-            eventType: 'ORDER_PLACED',
-            strategyId: o.strategyId,
-            orderId: o.orderId,
-            status: 'PENDING',
-            at: o.at,
-          });
+          events.push(placedEvent(o));
           break;
         }
         case 'change': {
@@ -96,15 +89,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): StrategyL
           stored.changedAt = Math.max(stored.changedAt, w.at);
           const view = withStatus(stored.view, w.to, w) as LedgerOrder;
           stored.view = snapshot === undefined ? view : { ...view, snapshot };
-          events.push({
-            type: 'STRATEGY_LEDGER_UPDATED',
-            eventType: w.eventType,
-            strategyId: stored.view.strategyId,
-            orderId: w.orderId,
-            status: w.to,
-            seq: record.seq,
-            at: w.at,
-          });
+          events.push(changeEvent(stored.view.strategyId, w, record.seq));
           break;
         }
         case 'fill': {
@@ -120,13 +105,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): StrategyL
           anomalies.push(w.anomaly);
           const a = w.anomaly;
           const status = a.orderId === undefined ? undefined : orders.get(a.orderId)?.view.status;
-          events.push({
-            type: 'STRATEGY_LEDGER_UPDATED',
-            eventType: 'ORDER_ANOMALY',
-            strategyId: a.strategyId,
-            ...(status === undefined ? {} : { orderId: a.orderId!, status }),
-            at: a.at,
-          });
+          events.push(anomalyEvent(a, status));
           break;
         }
       }

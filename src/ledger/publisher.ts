@@ -3,7 +3,29 @@
  * throws is reported as a process warning and never stops delivery to the others nor undoes the
  * write it was told about: the write is durable by the time anyone hears of it.
  */
-import type { LedgerListener, LedgerUpdatedEvent } from './types.js';
+import type { OrderStatus } from '../types.js';
+import type { AnomalyRecord, ChangeInput, LedgerListener, LedgerUpdatedEvent, OrderRecordInput } from './types.js';
+
+/** The event of an `order` record: the order is born PENDING. */
+export function placedEvent(o: OrderRecordInput): LedgerUpdatedEvent {
+  return { type: 'STRATEGY_LEDGER_UPDATED', eventType: 'ORDER_PLACED', strategyId: o.strategyId, orderId: o.orderId, status: 'PENDING', at: o.at };
+}
+
+/** The event of a `change` record, with the `seq` the ledger gave it. */
+export function changeEvent(strategyId: string, c: ChangeInput, seq: number): LedgerUpdatedEvent {
+  return { type: 'STRATEGY_LEDGER_UPDATED', eventType: c.eventType, strategyId, orderId: c.orderId, status: c.to, seq, at: c.at };
+}
+
+/** The event of an `anomaly` record; order fields only when the order is known (`status`). */
+export function anomalyEvent(a: AnomalyRecord, status: OrderStatus | undefined): LedgerUpdatedEvent {
+  return {
+    type: 'STRATEGY_LEDGER_UPDATED',
+    eventType: 'ORDER_ANOMALY',
+    strategyId: a.strategyId,
+    ...(status === undefined || a.orderId === undefined ? {} : { orderId: a.orderId, status }),
+    at: a.at,
+  };
+}
 
 /** A set of listeners and in-order delivery to each of them. */
 export class LedgerPublisher {

@@ -14,7 +14,7 @@ import { decAdd, decEq } from '../decimal.js';
 import { LedgerIntegrityError } from '../errors.js';
 import { averagePriceOf, leavesOf } from '../order-view.js';
 import type { AnomalyKind, CausalityChain, Fill, OrderRequest, OrderStatus } from '../types.js';
-import { LedgerPublisher } from './publisher.js';
+import { LedgerPublisher, anomalyEvent, changeEvent, placedEvent } from './publisher.js';
 import type {
   AnomalyRecord,
   BatchInfo,
@@ -193,7 +193,7 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
             placed_at: o.at,
             batch: o.batch ? JSON.stringify(o.batch) : null,
           });
-          events.push({ type: 'STRATEGY_LEDGER_UPDATED', eventType: 'ORDER_PLACED', strategyId: o.strategyId, orderId: o.orderId, status: 'PENDING', at: o.at });
+          events.push(placedEvent(o));
           break;
         }
         case 'change': {
@@ -219,7 +219,7 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
             reject_reason: w.rejectReason ?? null,
             snapshot: w.snapshot === undefined ? null : JSON.stringify(w.snapshot),
           });
-          events.push({ type: 'STRATEGY_LEDGER_UPDATED', eventType: w.eventType, strategyId: row.strategy_id, orderId: w.orderId, status: w.to, seq, at: w.at });
+          events.push(changeEvent(row.strategy_id, w, seq));
           break;
         }
         case 'fill': {
@@ -262,13 +262,7 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
             reply: a.reply === undefined ? null : JSON.stringify(a.reply),
           });
           const status = a.orderId === undefined ? undefined : (q.orderById.get(a.orderId) as OrderRow | undefined)?.status;
-          events.push({
-            type: 'STRATEGY_LEDGER_UPDATED',
-            eventType: 'ORDER_ANOMALY',
-            strategyId: a.strategyId,
-            ...(status === undefined ? {} : { orderId: a.orderId!, status }),
-            at: a.at,
-          });
+          events.push(anomalyEvent(a, status));
           break;
         }
       }
