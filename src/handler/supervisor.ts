@@ -32,6 +32,7 @@ import type {
 import { jsonSafe, parseDirective, parseReply } from '../validation.js';
 import { BoundedMap, BoundedSet, RecentList } from './bounded.js';
 import { DirectiveBook, type DirectiveRun } from './directives.js';
+import { HeldReplies } from './held-replies.js';
 import {
   type LiveOrder,
   type QueryInFlight,
@@ -61,11 +62,6 @@ const emptyTally = (): ReconcileTally => ({
   anomalies: 0,
 });
 
-interface HeldReplies {
-  replies: ExchangeReply[];
-  timer: unknown;
-}
-
 /** The engine of `createExecutionHandler`. */
 export class Supervisor {
   readonly cache: StrategyCache;
@@ -79,8 +75,7 @@ export class Supervisor {
   private readonly liveVenueIds = new Map<string, string>();
   private readonly retiredVenueIds = new BoundedMap<string, string>(BOUNDS.retiredVenueIds);
   private readonly retiredReplyKeys = new BoundedMap<string, string[]>(BOUNDS.retiredReplyKeys);
-  private readonly held = new Map<string, HeldReplies>();
-  private readonly expiredVenueIds = new BoundedSet<string>(BOUNDS.expiredVenueIds);
+  private readonly held: HeldReplies;
   /** Orders that became final since the last reconcile: a gap in the stream may hide a fill of theirs. */
   private recentlyEnded = new BoundedSet<string>(BOUNDS.recentlyEnded);
   /** Orders whose reconcile query failed, with the attempts so far; asked again on a timer. */
@@ -98,6 +93,7 @@ export class Supervisor {
     this.connector = opts.connector;
     this.ids = new IdMinter(opts.clock, opts.random);
     this.directives = new DirectiveBook(BOUNDS.finishedDirectives);
+    this.held = new HeldReplies(opts.clock, opts.ackTimeoutMs, (venueOrderId) => this.expireHeld(venueOrderId));
     // A pushed reply cannot be delivered again by the venue: if its write fails, we redeliver it.
     const offReply = this.connector.onReply?.((reply) => this.persist(() => this.onExchangeReply(reply)));
     if (offReply) this.unsubscribers.push(offReply);
@@ -597,49 +593,33 @@ export class Supervisor {
   // ─── Held replies (venue id not known yet) ───────────────────────────────────────────────
 
   private async hold(venueOrderId: string, reply: ExchangeReply): Promise<ReplyOutcome> {
-    let entry = this.held.get(venueOrderId);
-    if (!entry) {
-      if (this.held.size >= BOUNDS.heldVenueIds) {
-        return this.anomaly('UNKNOWN_ORDER', `venue order ${venueOrderId} is unknown and the hold is full`, undefined, reply);
-      }
-      entry = { replies: [], timer: undefined };
-      entry.timer = this.opts.clock.setTimeout(() => this.expireHeld(venueOrderId), this.opts.ackTimeoutMs);
-      this.held.set(venueOrderId, entry);
-    }
-    if (entry.replies.length >= BOUNDS.heldPerVenueId) {
-      return this.anomaly('UNKNOWN_ORDER', `venue order ${venueOrderId} is unknown and holds too many replies`, undefined, reply);
-    }
-    entry.replies.push(reply);
+    const refused = this.held.hold(venueOrderId, reply);
+    if (refused) return this.anomaly('UNKNOWN_ORDER', `venue order ${venueOrderId} is unknown and ${refused}`, undefined, reply);
     return { outcome: 'held', venueOrderId };
   }
 
+  /** No ACCEPTED revealed the venue id in time: what waited for it is recorded as UNKNOWN_ORDER. */
   private expireHeld(venueOrderId: string): void {
-    const entry = this.held.get(venueOrderId);
-    if (!entry) return;
+    const replies = this.held.waiting(venueOrderId);
+    if (!replies) return;
     this.persist(async () => {
-      if (this.held.get(venueOrderId) !== entry) return; // paired meanwhile: nothing expired
+      if (this.held.waiting(venueOrderId) !== replies) return; // paired meanwhile: nothing expired
       const reason = `no ACCEPTED revealed venue order ${venueOrderId} within ${this.opts.ackTimeoutMs} ms`;
-      const writes = entry.replies.map((r) => this.anomalyWrite('UNKNOWN_ORDER', reason, undefined, r));
+      const writes = replies.map((r) => this.anomalyWrite('UNKNOWN_ORDER', reason, undefined, r));
       await this.ledger.commit(writes);
       this.stats.anomalies += writes.length;
-      this.held.delete(venueOrderId);
-      this.expiredVenueIds.add(venueOrderId);
+      this.held.markExpired(venueOrderId, replies);
     });
   }
 
   /** A venue id was paired with an order: route what waited for it, ask about what expired. */
   private learnPairing(order: LiveOrder, venueOrderId: string): void {
     this.liveVenueIds.set(venueOrderId, order.orderId);
-    const entry = this.held.get(venueOrderId);
-    if (entry) {
-      this.opts.clock.clearTimeout(entry.timer);
-      this.held.delete(venueOrderId);
-      for (const reply of entry.replies) {
-        this.persist(() => this.onOrder(order.orderId, (o) => this.applyRaw(o, reply, 'reply')));
-      }
+    for (const reply of this.held.release(venueOrderId)) {
+      this.persist(() => this.onOrder(order.orderId, (o) => this.applyRaw(o, reply, 'reply')));
     }
     // Replies for it expired as UNKNOWN_ORDER: ask the venue what we missed (unless already asking).
-    if (this.expiredVenueIds.delete(venueOrderId) && !order.query) this.sendQuery(order);
+    if (this.held.takeExpired(venueOrderId) && !order.query) this.sendQuery(order);
   }
 
   // ─── After a change: effects ─────────────────────────────────────────────────────────────
@@ -1046,7 +1026,7 @@ export class Supervisor {
     this.stopped = true;
     this.opts.clock.clearTimeout(this.reconcileTimer);
     for (const off of this.unsubscribers.splice(0)) off();
-    for (const entry of this.held.values()) this.opts.clock.clearTimeout(entry.timer);
+    this.held.clear();
     for (const order of this.live.values()) {
       this.opts.clock.clearTimeout(order.timer);
       order.actor.stop();
