@@ -684,9 +684,9 @@ export class Supervisor {
   /** `cancel()`: true while a cancel is, or is now, outstanding. */
   async cancel(orderId: string, cause = 'cancel()'): Promise<boolean> {
     this.assertRunning();
-    if (this.directives.stopBeforeUnplaced(orderId)) return true;
     return this.onOrder(orderId, async (order) => {
-      if (!order) return false;
+      // Not recorded: a SEQUENTIAL order whose turn has not come stops its directive; else unknown.
+      if (!order) return this.directives.stopBeforeUnplaced(orderId);
       const status = statusOfOrder(order);
       if (status === 'CANCEL_PENDING') return true;
       if (status !== 'PENDING' && status !== 'OPEN' && status !== 'PARTIALLY_FILLED' && status !== 'TIMED_OUT') {
@@ -749,7 +749,12 @@ export class Supervisor {
       order.placeRetryAt = null;
       if (status === 'PENDING' && now < ctx.ackDeadlineAt) this.placeOnce(order);
     }
-    if (order.cancelResendAt !== null && now >= order.cancelResendAt && ctx.cancelOutstanding) this.sendCancel(order);
+    if (order.cancelResendAt !== null && now >= order.cancelResendAt) {
+      // Due either way: a resend deferred for a cancel that has since been answered is dropped,
+      // or its past due time would re-arm the timer at once, forever.
+      order.cancelResendAt = null;
+      if (ctx.cancelOutstanding) this.sendCancel(order);
+    }
     const deadline =
       status === 'PENDING' && now >= ctx.ackDeadlineAt
         ? 'ack'
@@ -874,9 +879,13 @@ export class Supervisor {
     const status = statusOfOrder(order);
     const now = this.opts.clock.now();
     if (isFinal(status)) return; // a venue may forget orders it finished: nothing to apply
-    if (status === 'PENDING' && recovering && now < ctx.ackDeadlineAt) {
-      tally.ordersPlacedAgain++;
-      this.placeOnce(order);
+    if (status === 'PENDING' && now < ctx.ackDeadlineAt) {
+      // Not known yet, before its ack deadline: the placement may still be on its way. On recovery
+      // it may never have left (a crash between record and send): place it again, same client id.
+      if (recovering) {
+        tally.ordersPlacedAgain++;
+        this.placeOnce(order);
+      }
       return;
     }
     if (status === 'TIMED_OUT' && (!ctx.cancelOutstanding || order.cancelsDispatched > asked.cancelsAtSend)) return;

@@ -145,6 +145,25 @@ describe('unanswered cancels', () => {
     await h.advance(1);
     expect(h.venue.cancelsFor(id)).toHaveLength(2);
   });
+
+  it('a resend deferred for a cancel that the venue rejected meanwhile is dropped, not spun on (regression)', async () => {
+    // Commands seed 854888977: cancel, CANCEL_REJECTED, cancel again within queryIntervalMs (the
+    // resend is deferred), CANCEL_REJECTED again; when the deferred time came, the timer re-armed
+    // at zero delay forever and advance() never returned.
+    const h = await harness();
+    const id = await h.place();
+    await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V1', at: 1 });
+    await h.handler.cancel(id);
+    await h.reply({ type: 'CANCEL_REJECTED', clientOrderId: id, reason: 'too late', at: 2 });
+    await h.handler.cancel(id);
+    await h.advance(0);
+    expect(h.venue.cancelsFor(id)).toHaveLength(1); // the second waits for the interval
+    await h.reply({ type: 'CANCEL_REJECTED', clientOrderId: id, reason: 'too late', at: 3 });
+    expect(h.status(id)).toBe('OPEN');
+    await h.advance(10 * I);
+    expect(h.venue.cancelsFor(id)).toHaveLength(1); // answered: not sent again
+    expect(h.clock.pendingTimers()).toBe(0);
+  });
 });
 
 describe('placement', () => {

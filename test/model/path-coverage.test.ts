@@ -73,7 +73,10 @@ async function stimulate(h: Harness, id: string, e: OrderEvent): Promise<void> {
       return;
     case 'NOT_FOUND':
       h.venue.defaultQuery = null;
-      await h.handler.reconcile();
+      // A PENDING order is asked at its ack deadline (before it, "not known" may just mean "not
+      // arrived yet"); any other is asked by a reconcile.
+      if (h.status(id) === 'PENDING') await h.advance(TIMING.ackTimeoutMs);
+      else await h.handler.reconcile();
       await h.advance(0);
       h.venue.defaultQuery = 'hang';
       return;
