@@ -34,3 +34,11 @@ export class PlacementRejectedError extends Error {
 export class LedgerIntegrityError extends Error {
   override readonly name = 'LedgerIntegrityError';
 }
+
+/**
+ * Thrown by a ledger whose strategy another process has taken over (a newer fencing token): the
+ * write is refused and so is every later one, so a paused or partitioned old owner cannot write.
+ */
+export class LedgerFencedError extends Error {
+  override readonly name = 'LedgerFencedError';
+}

@@ -12,19 +12,9 @@
 import Database from 'better-sqlite3';
 import { decAdd, decEq } from '../decimal.js';
 import { LedgerIntegrityError } from '../errors.js';
-import { averagePriceOf, leavesOf } from '../order-view.js';
-import type { AnomalyKind, CausalityChain, Fill, OrderRequest, OrderStatus } from '../types.js';
 import { LedgerPublisher, anomalyEvent, changeEvent, placedEvent } from './publisher.js';
-import type {
-  AnomalyRecord,
-  BatchInfo,
-  LedgerEventType,
-  LedgerOrder,
-  LedgerUpdatedEvent,
-  LedgerWrite,
-  StrategyLedger,
-  TransitionRecord,
-} from './types.js';
+import { type AnomalyRow, type FillRow, type OrderRow, SQL_OPEN, type TransitionRow, anomalyOf, fillOf, orderOf, transitionOf } from './rows.js';
+import type { LedgerOrder, LedgerUpdatedEvent, LedgerWrite, StrategyLedger } from './types.js';
 
 /** Options of the SQLite ledger. */
 export interface SqliteLedgerOptions {
@@ -102,44 +92,6 @@ CREATE TABLE IF NOT EXISTS anomalies (
 );
 CREATE INDEX IF NOT EXISTS anomalies_strategy ON anomalies (strategy_id, id);
 `;
-
-interface OrderRow {
-  order_id: string;
-  strategy_id: string;
-  directive_id: string;
-  status: OrderStatus;
-  order_details: string;
-  causality: string;
-  venue_order_id: string | null;
-  reject_reason: string | null;
-  filled_quantity: string;
-  placed_at: number;
-  batch: string | null;
-  snapshot: string | null;
-  last_seq: number;
-}
-
-interface FillRow {
-  venue_fill_id: string;
-  fill_id: string;
-  quantity: string;
-  price: string;
-  commission: string | null;
-  commission_asset: string | null;
-  at: number;
-}
-
-interface TransitionRow {
-  order_id: string;
-  seq: number;
-  event_type: LedgerEventType;
-  from_status: OrderStatus;
-  to_status: OrderStatus;
-  at: number;
-  cause: string;
-  venue_order_id: string | null;
-  reject_reason: string | null;
-}
 
 interface PendingCommit {
   writes: readonly LedgerWrite[];
@@ -316,29 +268,7 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
     });
   };
 
-  const toView = (row: OrderRow): LedgerOrder => {
-    const fills = (q.fillsOf.all(row.order_id) as FillRow[]).map(fillOf);
-    const base = JSON.parse(row.causality) as CausalityChain;
-    const averagePrice = averagePriceOf(fills);
-    const orderDetails = JSON.parse(row.order_details) as OrderRequest;
-    return {
-      orderId: row.order_id,
-      directiveId: row.directive_id,
-      strategyId: row.strategy_id,
-      status: row.status,
-      orderDetails,
-      ...(row.venue_order_id === null ? {} : { venueOrderId: row.venue_order_id }),
-      filledQuantity: row.filled_quantity,
-      leavesQuantity: leavesOf(row.status, orderDetails.quantity, row.filled_quantity),
-      ...(averagePrice === undefined ? {} : { averagePrice }),
-      fills,
-      causality: { ...base, fillIds: [...base.fillIds, ...fills.map((f) => f.fillId)] },
-      ...(row.reject_reason === null ? {} : { rejectReason: row.reject_reason }),
-      placedAt: row.placed_at,
-      ...(row.batch === null ? {} : { batch: JSON.parse(row.batch) as BatchInfo }),
-      ...(row.snapshot === null ? {} : { snapshot: JSON.parse(row.snapshot) as unknown }),
-    };
-  };
+  const toView = (row: OrderRow): LedgerOrder => orderOf(row, (q.fillsOf.all(row.order_id) as FillRow[]).map(fillOf));
 
   const assertOpen = (): void => {
     if (closed) throw new Error('ledger is closed');
@@ -411,8 +341,6 @@ function migrate(db: Database.Database): void {
   }
 }
 
-const OPEN = `status NOT IN ('FILLED', 'REJECTED', 'CANCELLED', 'EXPIRED')`;
-
 function prepare(db: Database.Database) {
   return {
     orderById: db.prepare('SELECT * FROM orders WHERE order_id = ?'),
@@ -448,8 +376,8 @@ function prepare(db: Database.Database) {
     ),
     anomaliesAll: db.prepare('SELECT * FROM anomalies ORDER BY id'),
     anomaliesOf: db.prepare('SELECT * FROM anomalies WHERE strategy_id = ? ORDER BY id'),
-    openAll: db.prepare(`SELECT * FROM orders WHERE ${OPEN} ORDER BY placed_at, order_id`),
-    openOf: db.prepare(`SELECT * FROM orders WHERE strategy_id = ? AND ${OPEN} ORDER BY placed_at, order_id`),
+    openAll: db.prepare(`SELECT * FROM orders WHERE ${SQL_OPEN} ORDER BY placed_at, order_id`),
+    openOf: db.prepare(`SELECT * FROM orders WHERE strategy_id = ? AND ${SQL_OPEN} ORDER BY placed_at, order_id`),
     changedAll: db.prepare('SELECT * FROM orders WHERE changed_at >= ? ORDER BY changed_at, order_id'),
     changedOf: db.prepare('SELECT * FROM orders WHERE strategy_id = ? AND changed_at >= ? ORDER BY changed_at, order_id'),
     byDirectiveAll: db.prepare('SELECT * FROM orders WHERE directive_id = ? ORDER BY placed_at, order_id'),
@@ -457,48 +385,3 @@ function prepare(db: Database.Database) {
   };
 }
 
-interface AnomalyRow {
-  strategy_id: string;
-  kind: AnomalyKind;
-  reason: string;
-  order_id: string | null;
-  at: number;
-  reply: string | null;
-}
-
-function fillOf(r: FillRow): Fill {
-  return {
-    fillId: r.fill_id,
-    venueFillId: r.venue_fill_id,
-    quantity: r.quantity,
-    price: r.price,
-    ...(r.commission === null ? {} : { commission: r.commission }),
-    ...(r.commission_asset === null ? {} : { commissionAsset: r.commission_asset }),
-    at: r.at,
-  };
-}
-
-function transitionOf(r: TransitionRow): TransitionRecord {
-  return {
-    orderId: r.order_id,
-    seq: r.seq,
-    eventType: r.event_type,
-    from: r.from_status,
-    to: r.to_status,
-    at: r.at,
-    cause: r.cause,
-    ...(r.venue_order_id === null ? {} : { venueOrderId: r.venue_order_id }),
-    ...(r.reject_reason === null ? {} : { rejectReason: r.reject_reason }),
-  };
-}
-
-function anomalyOf(r: AnomalyRow): AnomalyRecord {
-  return {
-    kind: r.kind,
-    reason: r.reason,
-    ...(r.order_id === null ? {} : { orderId: r.order_id }),
-    strategyId: r.strategy_id,
-    at: r.at,
-    ...(r.reply === null ? {} : { reply: JSON.parse(r.reply) as unknown }),
-  };
-}
