@@ -10,12 +10,14 @@ export { createManualClock, systemClock } from './src/clock.js';
 export type { Clock, ManualClock } from './src/clock.js';
 export { cryptoRandom, seededRandom } from './src/random.js';
 export type { RandomSource } from './src/random.js';
-export { ValidationError, PlacementRejectedError, LedgerIntegrityError } from './src/errors.js';
+export { ValidationError, PlacementRejectedError, LedgerIntegrityError, LedgerFencedError } from './src/errors.js';
 export { createStrategyCache } from './src/cache.js';
 export type { StrategyCache, StrategyCacheOptions } from './src/cache.js';
 export { createMemoryLedger } from './src/ledger/memory.js';
 export { openSqliteLedger } from './src/ledger/sqlite.js';
 export type { SqliteLedger, SqliteLedgerOptions } from './src/ledger/sqlite.js';
+export { connectPostgresLedger, LeaseHeldError } from './src/ledger/postgres.js';
+export type { PostgresLedger, PostgresLedgerOptions } from './src/ledger/postgres.js';
 export type { MemoryLedgerOptions } from './src/ledger/memory.js';
 export { recordOrder, updateOrderFill, updateOrderRejection } from './src/ledger/helpers.js';
 export type {

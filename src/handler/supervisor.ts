@@ -14,7 +14,7 @@ import { NOT_FOUND_AT_VENUE, type OrderEvent, statusOf } from '../../machines/or
 import { type StrategyCache, createStrategyCache } from '../cache.js';
 import type { ExchangeConnector, OrderRef, VenueOrderState } from '../connector/types.js';
 import { decAdd, decCmp, decEq } from '../decimal.js';
-import { PlacementRejectedError } from '../errors.js';
+import { LedgerFencedError, PlacementRejectedError } from '../errors.js';
 import { IdMinter } from '../ids.js';
 import type { LedgerOrder, LedgerWrite, StrategyLedger } from '../ledger/types.js';
 import { isFinal, newOrderView, withCommission, withFill, withStatus } from '../order-view.js';
@@ -135,6 +135,8 @@ export class Supervisor {
       } catch (err) {
         if (this.stopped) return;
         this.opts.onError(err);
+        // Another process owns the strategy now: it recovers this work, and retrying here is futile.
+        if (err instanceof LedgerFencedError) return;
         this.opts.clock.setTimeout(() => this.persist(work), this.opts.queryIntervalMs);
       }
     });

@@ -141,6 +141,7 @@ CREATE TABLE IF NOT EXISTS ${s}.ledger_events (
   id          BIGSERIAL PRIMARY KEY,
   strategy_id TEXT NOT NULL,
   holder_id   TEXT NOT NULL,
+  fencing_token BIGINT NOT NULL,
   events      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ledger_events_strategy ON ${s}.ledger_events (strategy_id, id);
@@ -171,9 +172,14 @@ export async function connectPostgresLedger(connectionString: string, options: P
   const holderId = options.holderId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const t = (table: string): string => `${schema}.${table}`;
 
-  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 4, types });
-  // An idle client that loses its server must not crash the process; the next query fails instead.
+  // A paused owner caught inside a transaction holds the lease row FOR SHARE, which would block a
+  // takeover for as long as the pause: the server ends such a session after one lease.
+  const sessionOptions = `-c idle_in_transaction_session_timeout=${leaseMs}`;
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 4, types, options: sessionOptions });
+  // A client that loses its session (idle or checked out) must not crash the process: the query
+  // under way, or the next one, fails instead, and that error is handled where it is awaited.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     await migrate(pool, schema);
   } catch (err) {
@@ -360,22 +366,21 @@ export async function connectPostgresLedger(connectionString: string, options: P
       }
       const events = outcomes.flatMap((o) => o.events ?? []);
       if (events.length > 0) {
-        const r = await c.query<{ id: number }>(`INSERT INTO ${t('ledger_events')} (strategy_id, holder_id, events) VALUES ($1, $2, $3) RETURNING id`, [
-          strategyId,
-          holderId,
-          JSON.stringify(events),
-        ]);
+        const r = await c.query<{ id: number }>(`INSERT INTO ${t('ledger_events')} (strategy_id, holder_id, fencing_token, events) VALUES ($1, $2, $3, $4) RETURNING id`,
+          [strategyId, holderId, fencingToken, JSON.stringify(events)],
+        );
         await c.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ schema, strategyId, id: r.rows[0]!.id })]);
       }
       await c.query('COMMIT');
     } catch (error) {
-      // Nothing of this transaction is durable: every commit in it fails.
+      // Nothing of this transaction is durable: every commit in it fails, and the client, which may
+      // have lost its session, is discarded rather than handed out again.
       if (c) await c.query('ROLLBACK').catch(() => undefined);
+      c?.release(true);
       for (const p of batch) p.reject(error);
       return;
-    } finally {
-      c?.release();
     }
+    c.release();
     batch.forEach((p, i) => {
       const o = outcomes[i]!;
       if (o.error !== undefined) p.reject(o.error);

@@ -7,10 +7,9 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { createSimulatedExchange } from '../../src/connector/simulated.js';
@@ -18,27 +17,16 @@ import { createExecutionHandler } from '../../src/handler/create.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { seededRandom } from '../../src/random.js';
 import { auditAgainstVenue } from '../../src/sim/audit.js';
+import { bundleChild } from './bundle.js';
 import { serveVenue } from './venue-host.js';
 
 const SEED = Number(process.env.CRASH_SEED ?? 1);
 const KILLS = Number(process.env.CRASH_KILLS ?? 200);
-const bundle = join(process.cwd(), '.tmp', 'crash-handler-process.mjs');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+let bundle = '';
 beforeAll(async () => {
-  mkdirSync(join(process.cwd(), '.tmp'), { recursive: true });
-  // One bundle, so each of the hundreds of processes starts in a fraction of a second.
-  await build({
-    entryPoints: [join(import.meta.dirname, 'handler-process.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: bundle,
-    external: ['better-sqlite3'],
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    logLevel: 'error',
-  });
+  bundle = await bundleChild(join(import.meta.dirname, 'handler-process.ts'), 'crash-handler-process');
 });
 
 describe('crash safety', () => {
