@@ -2,6 +2,7 @@
  * The figures of `npm run bench`, each measured against a baseline in the same run: raw XState
  * actors of the same machine, the memory ledger, or a fresh placement.
  */
+import { fork } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { orderMachine } from '../machines/order.js';
 import { type ManualClock, createManualClock } from '../src/clock.js';
 import { type ExecutionHandler, createExecutionHandler } from '../src/handler/create.js';
 import { createMemoryLedger } from '../src/ledger/memory.js';
+import { type PostgresLedger, connectPostgresLedger } from '../src/ledger/postgres.js';
 import { openSqliteLedger } from '../src/ledger/sqlite.js';
 import type { StrategyLedger } from '../src/ledger/types.js';
 import { seededRandom } from '../src/random.js';
@@ -26,14 +28,15 @@ export function tempSqlite(): StrategyLedger & { path: string } {
 }
 
 /** A handler on a manual clock that the benchmark moves on by 1 ms per order, as time would. */
-async function newHandler(ledger: StrategyLedger): Promise<ExecutionHandler & { clock: ManualClock }> {
+async function newHandler(ledger: StrategyLedger, strategyId = 'BENCH'): Promise<ExecutionHandler & { clock: ManualClock }> {
   const clock = createManualClock(T0);
   const handler = await createExecutionHandler({
-    strategyId: 'BENCH',
+    strategyId,
     connector: instantVenue,
     ledger,
     clock,
-    random: seededRandom(1),
+    // Per strategy, so handlers sharing one PostgreSQL schema never mint the same OrderIDs.
+    random: seededRandom([...strategyId].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 1)),
     onError: (e) => {
       throw e;
     },
@@ -53,8 +56,8 @@ export function rawLifecyclesPerSecond(n: number): number {
 }
 
 /** Full lifecycles through the handler, `BATCH` orders side by side. Lifecycles per second. */
-export async function handlerLifecyclesPerSecond(n: number, ledger: StrategyLedger, offset = 0): Promise<number> {
-  const handler = await newHandler(ledger);
+export async function handlerLifecyclesPerSecond(n: number, ledger: StrategyLedger, offset = 0, strategyId = 'BENCH'): Promise<number> {
+  const handler = await newHandler(ledger, strategyId);
   const t = performance.now();
   await runLifecycles(handler, n, offset);
   const s = (performance.now() - t) / 1000;
@@ -188,4 +191,29 @@ export async function recoveryTime(n: number): Promise<{ place: number; recover:
   await second.stop();
   await ledger.close();
   return { place, recover };
+}
+
+/** A PostgreSQL ledger of `strategyId` in its own fresh schema. */
+export function freshPostgres(url: string, strategyId = 'BENCH'): Promise<PostgresLedger> {
+  return connectPostgresLedger(url, { strategyId, schema: `eh_bench_${process.pid}_${++schemas}` });
+}
+let schemas = 0;
+
+/**
+ * Lifecycles per second of one handler process on PostgreSQL, and the total of `processes`
+ * processes trading side by side, each its own strategy (wall time of all of them).
+ */
+export async function postgresProcesses(url: string, n: number, processes: number): Promise<{ one: number; many: number }> {
+  const run = (k: number): Promise<number> => {
+    const child = fork(new URL('./postgres-worker.ts', import.meta.url), [url, `BENCH_P${k}`, String(n)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new Promise((resolve, reject) => {
+      child.once('message', (m: { lifecyclesPerSecond: number }) => resolve(m.lifecyclesPerSecond));
+      child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`postgres bench worker exited with ${code}`))));
+    });
+  };
+  const one = await run(0);
+  const t = performance.now();
+  await Promise.all(Array.from({ length: processes }, (_, k) => run(k + 1)));
+  const many = (processes * n) / ((performance.now() - t) / 1000);
+  return { one, many };
 }

