@@ -29,6 +29,15 @@ const handler = await createExecutionHandler({
   recoverLookbackMs: 10_000,
   onError: () => {},
 });
-await handler.recover();
+// A database connection lost during recovery (the server ends a session paused in a
+// transaction) fails it; recovery is idempotent, so it is run again until it completes.
+for (;;) {
+  try {
+    await handler.recover();
+    break;
+  } catch {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 process.send?.({ kind: 'ready' });
 await tradeForever(handler, name);
