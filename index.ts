@@ -33,6 +33,8 @@ export type {
   StrategyLedger,
   TransitionRecord,
 } from './src/ledger/types.js';
+export { startInspector, InspectorOptionsError, machineGraph } from './src/inspector/server.js';
+export type { Inspector, InspectorOptions } from './src/inspector/server.js';
 export { createSimulatedExchange } from './src/connector/simulated.js';
 export type {
   SimulatedExchange,

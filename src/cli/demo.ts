@@ -13,7 +13,10 @@ import { openSqliteLedger } from '../ledger/sqlite.js';
 import type { StrategyLedger } from '../ledger/types.js';
 import { auditAgainstVenue } from '../sim/audit.js';
 import { type SessionResult, type SessionState, runSession } from '../sim/session.js';
+import { systemClock } from '../clock.js';
+import { startInspector } from '../inspector/server.js';
 import { ORDER_STATUSES } from '../types.js';
+import { type InspectServeOptions, untilStopped } from './inspect.js';
 
 /** Tables without colour codes, so the summary reads the same in a file or a CI log. */
 export const PLAIN = { head: [], border: [] };
@@ -28,6 +31,10 @@ export interface DemoOptions {
   ledgerPath: string | undefined;
   resume: boolean;
   out: NodeJS.WritableStream;
+  /** Serve the state inspector while the demo runs and after it, until Ctrl-C. */
+  inspect?: InspectServeOptions;
+  /** Wall milliseconds per 50 ms step of virtual time, so a watcher sees orders move. Default 0. */
+  paceMs?: number;
 }
 
 /** The demo's default fault rates: a venue that misbehaves now and then. */
@@ -82,6 +89,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const { ledger, resume } = openLedger(options);
   if (resume) out.write(`resuming the session in ${options.ledgerPath}: ${resume.placed} of ${resume.total} orders were placed\n`);
   else if (options.ledgerPath) out.write(`ledger: ${options.ledgerPath} (SQLite, WAL, synchronous=FULL)\n`);
+  const inspector = options.inspect ? await startInspector({ ledger, ...options.inspect, title: options.ledgerPath ?? 'demo (memory ledger)' }) : undefined;
+  if (inspector) out.write(`inspector: ${inspector.url} (open it to watch the orders move)\n`);
+  const paceMs = options.paceMs ?? 0;
   const total = resume?.total ?? options.orders;
   const bar = options.progress
     ? new SingleBar({ format: ' orders |{bar}| {value}/{total} placed | {duration_formatted}', hideCursor: true, clearOnComplete: false })
@@ -113,6 +123,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       readState = read;
     },
     onProgress: (placed) => bar?.update(placed),
+    ...(paceMs > 0 ? { onStep: () => new Promise<void>((r) => systemClock.setTimeout(r, paceMs)) } : {}),
   });
   const wallMs = performance.now() - started;
   bar?.stop();
@@ -126,6 +137,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     out.write(`audit: ${problems.length} problem(s):\n${problems.slice(0, 20).map((p) => `  - ${p}`).join('\n')}\n`);
   }
   if (options.ledgerPath) out.write(`inspect an order: execution-handler history ${options.ledgerPath} <orderId>\n`);
+  if (inspector) {
+    out.write(`the orders are done; the inspector keeps serving ${inspector.url} until you press Ctrl-C\n`);
+    await untilStopped();
+    await inspector.close();
+  }
   await result.handler.stop();
   await ledger.close();
   return problems.length;

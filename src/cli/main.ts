@@ -5,6 +5,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEMO_FAULTS, DemoUsageError, runDemo } from './demo.js';
 import { printHistory } from './history.js';
+import { runInspect } from './inspect.js';
+import { InspectorOptionsError } from '../inspector/server.js';
 
 const integer = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -50,13 +52,17 @@ program
   .addOption(new Option('--place-error <rate>', 'placements failing with a network error').default(DEMO_FAULTS.placeErrorRate).argParser(rate))
   .addOption(new Option('--query-error <rate>', 'status queries failing').default(DEMO_FAULTS.queryErrorRate).argParser(rate))
   .addOption(new Option('--no-progress', 'no progress bar'))
+  .addOption(new Option('--inspect', 'serve the state inspector (a web page on 127.0.0.1) while the demo runs and after, until Ctrl-C; paces the session to real time'))
+  .addOption(new Option('--pace <ms>', 'wall milliseconds per 50 ms of virtual time (default 0, or 50 with --inspect)').argParser(integer('--pace', 0, 10_000)))
+  .addOption(new Option('--port <port>', 'inspector port (with --inspect)').default(4600).argParser(integer('--port', 0, 65_535)))
   .addHelpText(
     'after',
     '\nExamples:\n  execution-handler demo                       1,000 orders with the default faults\n' +
       '  execution-handler demo -n 200 --seed 7       a short session, another seed\n' +
       '  execution-handler demo --no-faults           a well-behaved venue\n' +
       '  execution-handler demo --drop 0.2 --duplicate 0.5   a very bad day\n' +
-      '  execution-handler demo --resume              continue a session stopped with Ctrl-C (or killed)\n',
+      '  execution-handler demo --resume              continue a session stopped with Ctrl-C (or killed)\n' +
+      '  execution-handler demo --inspect             watch the orders live at http://127.0.0.1:4600/\n',
   )
   .action(async (o: Record<string, unknown>) => {
     const faults =
@@ -81,11 +87,12 @@ program
         ledgerPath: o.memory === true ? undefined : (o.ledger as string),
         resume: o.resume === true,
         out: process.stdout,
+        ...(o.inspect === true ? { inspect: { port: o.port as number }, paceMs: (o.pace as number | undefined) ?? 50 } : { paceMs: (o.pace as number | undefined) ?? 0 }),
       });
       process.exitCode = problems === 0 ? 0 : 1;
     } catch (err) {
-      if (!(err instanceof DemoUsageError)) throw err;
-      process.stderr.write(`error: ${err.message}\n`);
+      if (!(err instanceof DemoUsageError || err instanceof InspectorOptionsError || isAddressInUse(err))) throw err;
+      process.stderr.write(`error: ${(err as Error).message}\n`);
       process.exitCode = 2;
     }
   });
@@ -98,5 +105,37 @@ program
   .action(async (file: string, orderId: string | undefined) => {
     process.exitCode = await printHistory(file, orderId, process.stdout, process.stderr);
   });
+
+program
+  .command('inspect')
+  .description(
+    'Serve the local state inspector for a SQLite ledger file: the order state chart with the number of orders in each ' +
+      'state, a filterable list of orders, and each order\'s timeline and causality chain. Listens on 127.0.0.1 only, ' +
+      'unless told otherwise with --host and --expose.',
+  )
+  .addOption(new Option('-l, --ledger <file>', 'the SQLite ledger file').default('execution-handler-demo.db'))
+  .addOption(new Option('-p, --port <port>', 'port (0: any free one)').default(4600).argParser(integer('--port', 0, 65_535)))
+  .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
+  .addOption(new Option('--expose', 'allow a non-loopback --host (the view has no authentication)'))
+  .addOption(new Option('--allow-host <name...>', 'host names, besides loopback ones, that requests may use'))
+  .action(async (o: Record<string, unknown>) => {
+    try {
+      process.exitCode = await runInspect(
+        o.ledger as string,
+        { port: o.port as number, host: o.host as string, exposeOnNetwork: o.expose === true, allowedHosts: (o.allowHost as string[] | undefined) ?? [] },
+        process.stdout,
+        process.stderr,
+      );
+    } catch (err) {
+      if (!(err instanceof InspectorOptionsError || isAddressInUse(err))) throw err;
+      process.stderr.write(`error: ${(err as Error).message}\n`);
+      process.exitCode = 2;
+    }
+  });
+
+/** A port already taken is the user's to fix: one line, no stack. */
+function isAddressInUse(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE';
+}
 
 await program.parseAsync(process.argv);

@@ -71,6 +71,44 @@ describe('execution-handler CLI', () => {
     expect(missing.stderr).toContain('no ledger file');
   });
 
+  it('demo --inspect serves the view while it runs and after, says so, and stops on Ctrl-C; inspect opens a file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eh-cli-'));
+    const ledger = join(dir, 'demo.db');
+    const child = spawn('node', [...cli, 'demo', '--inspect', '--port', '0', '--orders', '60', '--pace', '5', '--no-progress', '--ledger', ledger], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+    });
+    while (!/inspector: http:\/\/127\.0\.0\.1:\d+\//.test(stdout)) await new Promise((r) => setTimeout(r, 50));
+    const url = /inspector: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)![1]!;
+    expect((await fetch(url)).status).toBe(200);
+    while (!stdout.includes('keeps serving')) await new Promise((r) => setTimeout(r, 50));
+    expect(stdout).toContain('until you press Ctrl-C');
+    const summary = (await (await fetch(`${url}api/summary`)).json()) as { total: number };
+    expect(summary.total).toBeGreaterThan(0);
+    child.kill('SIGINT');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+
+    const viewer = spawn('node', [...cli, 'inspect', '--port', '0', '--ledger', ledger], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    viewer.stdout.on('data', (d) => {
+      out += String(d);
+    });
+    while (!out.includes('Ctrl-C')) await new Promise((r) => setTimeout(r, 50));
+    const fileUrl = /inspector: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)![1]!;
+    expect(((await (await fetch(`${fileUrl}api/summary`)).json()) as { total: number }).total).toBe(summary.total);
+    viewer.kill('SIGINT');
+    expect((await once(viewer, 'exit'))[0]).toBe(0);
+
+    const missing = run(['inspect', '--ledger', join(tmpdir(), 'no-such.db')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('no ledger file');
+    const exposed = run(['inspect', '--ledger', ledger, '--host', '0.0.0.0']);
+    expect(exposed.status).toBe(2);
+    expect(exposed.stderr).toContain('--expose');
+  }, 120_000);
+
   it('--help describes the demo', () => {
     const out = execFileSync('node', [...cli, 'demo', '--help'], { encoding: 'utf8' });
     for (const flag of ['--seed', '--ledger', '--resume', '--memory']) expect(out).toContain(flag);
