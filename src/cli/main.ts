@@ -52,6 +52,7 @@ program
   .addOption(new Option('--place-error <rate>', 'placements failing with a network error').default(DEMO_FAULTS.placeErrorRate).argParser(rate))
   .addOption(new Option('--query-error <rate>', 'status queries failing').default(DEMO_FAULTS.queryErrorRate).argParser(rate))
   .addOption(new Option('--no-progress', 'no progress bar'))
+  .addOption(new Option('--venue <name>', 'simulated: the embedded venue on virtual time; binance-local: the ccxt connector against a local server speaking Binance spot\'s wire format, in real time').choices(['simulated', 'binance-local']).default('simulated'))
   .addOption(new Option('--inspect', 'serve the state inspector (a web page on 127.0.0.1) while the demo runs and after, until Ctrl-C; paces the session to real time'))
   .addOption(new Option('--pace <ms>', 'wall milliseconds per 50 ms of virtual time (default 0, or 50 with --inspect)').argParser(integer('--pace', 0, 10_000)))
   .addOption(new Option('--port <port>', 'inspector port (with --inspect)').default(4600).argParser(integer('--port', 0, 65_535)))
@@ -62,7 +63,8 @@ program
       '  execution-handler demo --no-faults           a well-behaved venue\n' +
       '  execution-handler demo --drop 0.2 --duplicate 0.5   a very bad day\n' +
       '  execution-handler demo --resume              continue a session stopped with Ctrl-C (or killed)\n' +
-      '  execution-handler demo --inspect             watch the orders live at http://127.0.0.1:4600/\n',
+      '  execution-handler demo --inspect             watch the orders live at http://127.0.0.1:4600/\n' +
+      '  execution-handler demo --venue binance-local -n 200   through ccxt, against a local Binance-format server\n',
   )
   .action(async (o: Record<string, unknown>) => {
     const faults =
@@ -79,7 +81,10 @@ program
             queryErrorRate: o.queryError as number,
           };
     try {
-      const problems = await runDemo({
+      // ccxt is large: loaded only when asked for.
+      const run = o.venue === 'binance-local' ? (await import('./demo-binance-local.js')).runBinanceLocalDemo : runDemo;
+      if (o.venue === 'binance-local' && (o.resume === true || o.memory === true)) throw new DemoUsageError('--venue binance-local writes a fresh SQLite ledger: no --resume or --memory');
+      const problems = await run({
         orders: o.orders as number,
         seed: o.seed as number,
         faults,

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type Clock, systemClock } from '../clock.js';
 import { decAdd, decCmp, decMul, decSubFloor } from '../decimal.js';
+import type { VenueOrderState } from './types.js';
 
 /** A symbol the local venue lists, e.g. `{ base: 'BTC', quote: 'USDT', price: '60000' }`. */
 export interface LocalMarket {
@@ -79,6 +80,8 @@ export interface BinanceLocal {
   failNext(endpoint: 'POST /api/v3/order' | 'DELETE /api/v3/order' | 'GET /api/v3/order', failure: InjectedFailure): void;
   /** Every order the venue holds, by client order id. */
   orders(): { clientOrderId: string; orderId: string; status: string; executedQty: string; trades: { id: string; qty: string; price: string }[] }[];
+  /** The venue's truth in the audit's terms (`auditAgainstVenue`). */
+  venueOrders(): { clientOrderId: string; status: VenueOrderState['status']; fills: { venueFillId: string }[] }[];
   /** Stream subscriptions accepted so far (one per (re)connection). */
   subscriptions(): number;
   close(): Promise<void>;
@@ -90,6 +93,15 @@ const DEFAULT_MARKETS: LocalMarket[] = [
   { base: 'SOL', quote: 'USDT', price: '150' },
   { base: 'XRP', quote: 'USDT', price: '0.6' },
 ];
+
+const AUDIT_STATUS: Record<LocalOrder['status'], VenueOrderState['status']> = {
+  NEW: 'OPEN',
+  PARTIALLY_FILLED: 'PARTIALLY_FILLED',
+  FILLED: 'FILLED',
+  CANCELED: 'CANCELLED',
+  REJECTED: 'REJECTED',
+  EXPIRED: 'EXPIRED',
+};
 
 /** ccxt `urls.api` overrides that send a ccxt `binance` instance to the local venue. */
 export function binanceLocalUrls(url: string): Record<string, unknown> {
@@ -456,6 +468,12 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
         status: o.status,
         executedQty: o.executedQty,
         trades: o.trades.map((t) => ({ id: String(t.id), qty: t.qty, price: t.price })),
+      })),
+    venueOrders: () =>
+      [...byClientId.values()].map((o) => ({
+        clientOrderId: o.clientOrderId,
+        status: AUDIT_STATUS[o.status],
+        fills: o.trades.map((t) => ({ venueFillId: String(t.id) })),
       })),
     subscriptions: () => subscriptions,
     async close() {

@@ -12,7 +12,6 @@
  * stream drops, the connector resubscribes and then tells the handler to reconcile.
  */
 import type { Exchange, Order, Trade } from 'ccxt';
-import ccxt from 'ccxt';
 import { type Clock, systemClock } from '../clock.js';
 import { decCmp } from '../decimal.js';
 import { PlacementRejectedError } from '../errors.js';
@@ -63,6 +62,18 @@ export interface CcxtConnector extends ExchangeConnector {
   close(): Promise<void>;
 }
 
+/**
+ * Is `err` a ccxt error of class `name` (or a subclass)? Read from the class chain rather than
+ * with `instanceof`, so this module does not load ccxt (a large library) until an exchange is
+ * made, and works with whichever copy of ccxt the exchange instance came from.
+ */
+function isCcxt(err: unknown, name: string): boolean {
+  for (let c = (err as object | null)?.constructor; c && c !== Error && c !== Object; c = Object.getPrototypeOf(c)) {
+    if (c.name === name) return true;
+  }
+  return false;
+}
+
 /** Why an exchange refused an order, as the handler records it. */
 function reasonOf(err: Error): string {
   return err.message.replace(/^\w+ /, ''); // ccxt prefixes the exchange id
@@ -74,9 +85,9 @@ function reasonOf(err: Error): string {
  * an unexpected answer) leaves the outcome unknown.
  */
 function isDefinitiveRefusal(err: unknown): boolean {
-  if (err instanceof ccxt.DDoSProtection) return true; // includes RateLimitExceeded
-  if (err instanceof ccxt.OperationFailed) return false; // NetworkError, RequestTimeout, ExchangeNotAvailable…
-  return err instanceof ccxt.ExchangeError;
+  if (isCcxt(err, 'DDoSProtection')) return true; // includes RateLimitExceeded
+  if (isCcxt(err, 'OperationFailed')) return false; // NetworkError, RequestTimeout, ExchangeNotAvailable…
+  return isCcxt(err, 'ExchangeError');
 }
 
 /** Binance spot: `newClientOrderId`, `executionReport` fields in `info`, trades by `orderId`. */
@@ -190,7 +201,7 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
           await subscribe();
           break;
         } catch (err) {
-          if (!(err instanceof ccxt.NetworkError)) onError(err);
+          if (!(isCcxt(err, 'NetworkError'))) onError(err);
         }
       }
       if (!stopped) for (const l of reconnectListeners) l();
@@ -209,7 +220,7 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
         for (const item of await watch()) emit(handle(item));
       } catch (err) {
         if (stopped) return;
-        if (!(err instanceof ccxt.NetworkError)) onError(err);
+        if (!(isCcxt(err, 'NetworkError'))) onError(err);
         await reconnect();
       }
     }
@@ -242,7 +253,7 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
         return placed.id ? { venueOrderId: String(placed.id) } : {};
       } catch (err) {
         // The same client order id sent again after an unknown outcome: the order exists.
-        if (err instanceof ccxt.ExchangeError && /duplicate order/i.test(err.message)) return {};
+        if (isCcxt(err, 'ExchangeError') && /duplicate order/i.test((err as Error).message)) return {};
         if (isDefinitiveRefusal(err)) throw new PlacementRejectedError(reasonOf(err as Error));
         throw err;
       }
@@ -254,8 +265,8 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
         await exchange.cancelOrder(ref.venueOrderId ?? '', symbol, dialect.refParams(ref));
       } catch (err) {
         // "Unknown order": it already ended (a fill crossed the cancel) or never rested.
-        if (err instanceof ccxt.OrderNotFound) {
-          emit({ type: 'CANCEL_REJECTED', clientOrderId: ref.clientOrderId, ...(ref.venueOrderId ? { venueOrderId: ref.venueOrderId } : {}), reason: reasonOf(err), at: clock.now() });
+        if (isCcxt(err, 'OrderNotFound')) {
+          emit({ type: 'CANCEL_REJECTED', clientOrderId: ref.clientOrderId, ...(ref.venueOrderId ? { venueOrderId: ref.venueOrderId } : {}), reason: reasonOf(err as Error), at: clock.now() });
           return;
         }
         throw err;
@@ -268,7 +279,7 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
       try {
         order = await exchange.fetchOrder(ref.venueOrderId ?? '', symbol, dialect.refParams(ref));
       } catch (err) {
-        if (err instanceof ccxt.OrderNotFound) return null;
+        if (isCcxt(err, 'OrderNotFound')) return null;
         throw err;
       }
       return dialect.venueState(exchange, order, symbol);

@@ -4,18 +4,23 @@
  * problem states the rule that broke.
  */
 import { legalEdges } from '../../machines/transition-table.js';
-import type { SimulatedExchange } from '../connector/simulated.js';
+import type { VenueOrderState } from '../connector/types.js';
 import { decAdd, decCmp } from '../decimal.js';
 import type { StrategyLedger } from '../ledger/types.js';
 import type { OrderStatus } from '../types.js';
 
 const EDGES = legalEdges();
 
+/** What the audit needs of a venue: its own record of every order (the simulated venue's `venueOrders()`). */
+export interface VenueTruth {
+  venueOrders(): { clientOrderId: string; status: VenueOrderState['status']; fills: { venueFillId: string }[] }[];
+}
+
 /**
  * Checks promises 1-4 and the ledger's order for every order the venue knows; with `converged`,
  * also that every order agrees with the venue and none is left open. Returns the problems found.
  */
-export async function auditAgainstVenue(ledger: StrategyLedger, venue: SimulatedExchange, opts: { converged: boolean }): Promise<string[]> {
+export async function auditAgainstVenue(ledger: StrategyLedger, venue: VenueTruth, opts: { converged: boolean }): Promise<string[]> {
   const problems: string[] = [];
   const truth = venue.venueOrders();
   const overfilled = new Set((await ledger.getAnomalies()).filter((a) => a.kind === 'OVERFILL').map((a) => a.orderId));

@@ -109,6 +109,16 @@ describe('execution-handler CLI', () => {
     expect(exposed.stderr).toContain('--expose');
   }, 120_000);
 
+  it('demo --venue binance-local trades through ccxt against the local Binance-format server and audits clean', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eh-cli-'));
+    const out = run(['demo', '--venue', 'binance-local', '--orders', '80', '--no-progress', '--ledger', join(dir, 'b.db')]);
+    expect(out.stdout).toContain('local Binance spot');
+    expect(out.stdout).toContain('execution-handler demo on binance-local: 80 orders');
+    expect(out.stdout).toMatch(/stream subscriptions \(1 \+ reconnects\)\s+│\s+2/);
+    expect(out.stdout).toContain('audit: every order agrees with the venue');
+    expect(out.status).toBe(0);
+  }, 120_000);
+
   it('--help describes the demo', () => {
     const out = execFileSync('node', [...cli, 'demo', '--help'], { encoding: 'utf8' });
     for (const flag of ['--seed', '--ledger', '--resume', '--memory']) expect(out).toContain(flag);
