@@ -3,9 +3,9 @@
  * is killed. Its connector forwards every call to the venue host (the parent) over IPC.
  * argv: ledgerPath run ordersPerBurst
  */
-import { systemClock } from '../../src/clock.js';
 import { createExecutionHandler } from '../../src/handler/create.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
+import { PROCESS_TIMING } from './settings.js';
 import { ipcConnector } from './ipc-connector.js';
 import { tradeForever } from './trading-loop.js';
 
@@ -18,14 +18,9 @@ const handler = await createExecutionHandler({
   strategyId: 'CRASH',
   connector,
   ledger,
-  clock: systemClock,
-  ackTimeoutMs: 300,
-  cancelTimeoutMs: 300,
-  queryIntervalMs: 50,
-  queryRetries: 3,
+  ...PROCESS_TIMING,
   // Longer than any process here lives, so every order that ended before a kill is asked about.
   recoverLookbackMs: 3_000,
-  onError: () => {},
 });
 await handler.recover();
 process.send?.({ kind: 'ready' });

@@ -11,13 +11,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.js';
-import { createSimulatedExchange } from '../../src/connector/simulated.js';
-import { createExecutionHandler } from '../../src/handler/create.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { seededRandom } from '../../src/random.js';
-import { auditAgainstVenue } from '../../src/sim/audit.js';
 import { bundleChild } from './bundle.js';
+import { lastWord, outlivingVenue } from './settings.js';
 import { serveVenue } from './venue-host.js';
 
 const SEED = Number(process.env.CRASH_SEED ?? 1);
@@ -34,16 +31,7 @@ describe('crash safety', () => {
     console.log(`crash test: seed ${SEED}, ${KILLS} kills`);
     const dir = mkdtempSync(join(tmpdir(), 'eh-crash-'));
     const ledgerPath = join(dir, 'ledger.db');
-    const venue = createSimulatedExchange({
-      clock: systemClock,
-      seed: SEED,
-      latencyMsMin: 1,
-      latencyMsMax: 5,
-      matchIntervalMs: 20,
-      fillProbability: 0.3,
-      gapReconnectMs: 100,
-      faults: { duplicateRate: 0.1, reorderRate: 0.1, dropRate: 0.02 },
-    });
+    const venue = outlivingVenue(SEED);
     const host = serveVenue(venue);
     const rnd = seededRandom(SEED);
     let readyCount = 0;
@@ -60,25 +48,9 @@ describe('crash safety', () => {
       await once(child, 'exit');
     }
 
-    venue.setFaults({});
     const ledger = openSqliteLedger(ledgerPath, { strategyId: 'CRASH' });
     expect(ledger.integrityCheck()).toBe('ok');
-    const handler = await createExecutionHandler({
-      strategyId: 'CRASH',
-      connector: venue,
-      ledger,
-      clock: systemClock,
-      ackTimeoutMs: 300,
-      cancelTimeoutMs: 300,
-      queryIntervalMs: 50,
-      queryRetries: 3,
-      onError: () => {},
-    });
-    const report = await handler.recover();
-    await handler.cancelAll();
-    await sleep(2_500);
-    await handler.settle();
-    const problems = await auditAgainstVenue(ledger, venue, { converged: true });
+    const { problems, report, stop } = await lastWord('CRASH', ledger, venue);
     const venueOrders = venue.venueOrders();
     console.log(
       `crash test: ${readyCount} processes recovered and traded, ${venueOrders.length} venue orders, ` +
@@ -88,7 +60,7 @@ describe('crash safety', () => {
     expect(readyCount).toBeGreaterThan(KILLS / 4);
     expect(venueOrders.length).toBeGreaterThan(KILLS / 2);
     expect(ledger.integrityCheck()).toBe('ok');
-    await handler.stop();
+    await stop();
     await ledger.close();
   }, 900_000);
 });

@@ -12,13 +12,10 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import pg from 'pg';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { systemClock } from '../../src/clock.js';
-import { createSimulatedExchange } from '../../src/connector/simulated.js';
-import { createExecutionHandler } from '../../src/handler/create.js';
 import { connectPostgresLedger } from '../../src/ledger/postgres.js';
 import { seededRandom } from '../../src/random.js';
-import { auditAgainstVenue } from '../../src/sim/audit.js';
 import { bundleChild } from '../crash/bundle.js';
+import { lastWord, outlivingVenue } from '../crash/settings.js';
 import { serveVenue } from '../crash/venue-host.js';
 import { FENCED_EXIT, LEASE_MS, STRATEGY } from './settings.js';
 
@@ -42,16 +39,7 @@ describe('failover between handler processes on PostgreSQL', () => {
     console.log(`failover test: seed ${SEED}, ${KILLS} kills or pauses`);
     const url = inject('postgresUrl');
     const schema = `eh_failover_${process.pid}_${SEED}`;
-    const venue = createSimulatedExchange({
-      clock: systemClock,
-      seed: SEED,
-      latencyMsMin: 1,
-      latencyMsMax: 5,
-      matchIntervalMs: 20,
-      fillProbability: 0.3,
-      gapReconnectMs: 100,
-      faults: { duplicateRate: 0.1, reorderRate: 0.1, dropRate: 0.02 },
-    });
+    const venue = outlivingVenue(SEED);
     const host = serveVenue(venue);
     const rnd = seededRandom(SEED);
     const workers: Worker[] = [];
@@ -124,25 +112,8 @@ describe('failover between handler processes on PostgreSQL', () => {
     const tokens = owners.map((o) => o.token!);
 
     // The last word: an in-process owner recovers, the venue heals, every order converges.
-    venue.setFaults({});
     const ledger = await connectPostgresLedger(url, { strategyId: STRATEGY, schema, leaseMs: LEASE_MS, waitForLease: true });
-    const handler = await createExecutionHandler({
-      strategyId: STRATEGY,
-      connector: venue,
-      ledger,
-      clock: systemClock,
-      ackTimeoutMs: 300,
-      cancelTimeoutMs: 300,
-      queryIntervalMs: 50,
-      queryRetries: 3,
-      recoverLookbackMs: 60_000,
-      onError: () => {},
-    });
-    const report = await handler.recover();
-    await handler.cancelAll();
-    await sleep(2_500);
-    await handler.settle();
-    const problems = await auditAgainstVenue(ledger, venue, { converged: true });
+    const { problems, report, stop } = await lastWord(STRATEGY, ledger, venue);
 
     // Fencing, read from the database: the token of every write never goes back, neither in the
     // order of commits (the outbox) nor along any order's changes.
@@ -170,7 +141,7 @@ describe('failover between handler processes on PostgreSQL', () => {
     expect(pauses).toBe(Math.floor(KILLS / 5));
     expect(ready).toBeGreaterThan(KILLS / 4);
     expect(venueOrders.length).toBeGreaterThan(KILLS);
-    await handler.stop();
+    await stop();
     await ledger.close();
   }, 600_000);
 });

@@ -4,9 +4,9 @@
  * when it finds itself fenced (another process took the strategy over while it was paused).
  * argv: connectionString schema name
  */
-import { systemClock } from '../../src/clock.js';
 import { createExecutionHandler } from '../../src/handler/create.js';
 import { connectPostgresLedger } from '../../src/ledger/postgres.js';
+import { PROCESS_TIMING } from '../crash/settings.js';
 import { ipcConnector } from '../crash/ipc-connector.js';
 import { tradeForever } from '../crash/trading-loop.js';
 import { FENCED_EXIT, LEASE_MS, STRATEGY } from './settings.js';
@@ -21,13 +21,8 @@ const handler = await createExecutionHandler({
   strategyId: STRATEGY,
   connector,
   ledger,
-  clock: systemClock,
-  ackTimeoutMs: 300,
-  cancelTimeoutMs: 300,
-  queryIntervalMs: 50,
-  queryRetries: 3,
+  ...PROCESS_TIMING,
   recoverLookbackMs: 10_000,
-  onError: () => {},
 });
 // A database connection lost during recovery (the server ends a session paused in a
 // transaction) fails it; recovery is idempotent, so it is run again until it completes.
