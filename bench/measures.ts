@@ -15,6 +15,7 @@ import { createMemoryLedger } from '../src/ledger/memory.js';
 import { type PostgresLedger, connectPostgresLedger } from '../src/ledger/postgres.js';
 import { openSqliteLedger } from '../src/ledger/sqlite.js';
 import type { StrategyLedger } from '../src/ledger/types.js';
+import { hash53 } from '../src/hash.js';
 import { seededRandom } from '../src/random.js';
 import { RAW_EVENTS, directiveOf, instantVenue, lifecycleReplies } from './fixtures.js';
 
@@ -28,15 +29,15 @@ export function tempSqlite(): StrategyLedger & { path: string } {
 }
 
 /** A handler on a manual clock that the benchmark moves on by 1 ms per order, as time would. */
-async function newHandler(ledger: StrategyLedger, strategyId = 'BENCH'): Promise<ExecutionHandler & { clock: ManualClock }> {
+async function newHandler(ledger: StrategyLedger, strategyId = 'BENCH', seed = 0): Promise<ExecutionHandler & { clock: ManualClock }> {
   const clock = createManualClock(T0);
   const handler = await createExecutionHandler({
     strategyId,
     connector: instantVenue,
     ledger,
     clock,
-    // Per strategy, so handlers sharing one PostgreSQL schema never mint the same OrderIDs.
-    random: seededRandom([...strategyId].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 1)),
+    // Per strategy and run, so handlers sharing one PostgreSQL schema never mint the same OrderIDs.
+    random: seededRandom(Number.parseInt(hash53(`${strategyId}:${seed}`).slice(-8), 16)),
     onError: (e) => {
       throw e;
     },
@@ -57,7 +58,7 @@ export function rawLifecyclesPerSecond(n: number): number {
 
 /** Full lifecycles through the handler, `BATCH` orders side by side. Lifecycles per second. */
 export async function handlerLifecyclesPerSecond(n: number, ledger: StrategyLedger, offset = 0, strategyId = 'BENCH'): Promise<number> {
-  const handler = await newHandler(ledger, strategyId);
+  const handler = await newHandler(ledger, strategyId, offset);
   const t = performance.now();
   await runLifecycles(handler, n, offset);
   const s = (performance.now() - t) / 1000;

@@ -193,7 +193,7 @@ async function loadList() {
 $('prev').addEventListener('click', () => { state.offset = Math.max(0, state.offset - PAGE); loadList(); });
 $('next').addEventListener('click', () => { state.offset += PAGE; loadList(); });
 let typing;
-$('q').addEventListener('input', (e) => { clearTimeout(typing); typing = setTimeout(() => { state.q = e.target.value; state.offset = 0; loadList(); }, 150); });
+$('q').addEventListener('input', (e) => { clearTimeout(typing); typing = window.setTimeout(() => { state.q = e.target.value; state.offset = 0; loadList(); }, 150); });
 
 // ── One order ─────────────────────────────────────────────────────────────
 async function select(orderId) {
@@ -246,7 +246,7 @@ async function flushUpdates() {
       const [l, d] = [listDue, detailDue];
       listDue = detailDue = false;
       await Promise.all([l && loadList(), d && loadDetail()]);
-      await new Promise((r) => setTimeout(r, 200)); // at most five refreshes a second
+      await new Promise((r) => window.setTimeout(r, 200)); // at most five refreshes a second
     }
   } finally { flushing = false; }
 }
@@ -254,7 +254,7 @@ function connect(delay = 500) {
   const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
   ws.onopen = () => { $('live').textContent = 'live'; $('live').className = 'pill on'; delay = 500; };
   ws.onmessage = (e) => { const m = JSON.parse(e.data); if (m.type === 'changed') onChanged(m); };
-  ws.onclose = () => { $('live').textContent = 'disconnected, retrying'; $('live').className = 'pill off'; setTimeout(() => connect(Math.min(delay * 2, 10000)), delay); };
+  ws.onclose = () => { $('live').textContent = 'disconnected, retrying'; $('live').className = 'pill off'; window.setTimeout(() => connect(Math.min(delay * 2, 10000)), delay); };
 }
 drawChart().then(loadList).then(() => connect());
 `;
