@@ -279,10 +279,12 @@ export class Supervisor {
     return this.directives.create(directive, orderIds);
   }
 
+  /** A fresh OrderID, unique in the ledger across every strategy that shares its store. */
   private async mintOrderId(): Promise<string> {
     for (;;) {
       const id = this.ids.mint('ORD');
-      if (!(await this.ledger.getOrder(id))) return id;
+      const taken = this.ledger.isOrderIdTaken ? await this.ledger.isOrderIdTaken(id) : (await this.ledger.getOrder(id)) !== undefined;
+      if (!taken) return id;
     }
   }
 

@@ -122,6 +122,9 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): StrategyL
     async getOrder(orderId) {
       return orders.get(orderId)?.view;
     },
+    async isOrderIdTaken(orderId) {
+      return orders.has(orderId);
+    },
     async getTransitions(orderId) {
       return [...(orders.get(orderId)?.transitions ?? [])];
     },

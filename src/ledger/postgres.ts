@@ -499,6 +499,11 @@ export async function connectPostgresLedger(connectionString: string, options: P
     async getOrder(orderId) {
       return (await ordersWhere('o.order_id = $2', [orderId], 'o.order_id'))[0];
     },
+    async isOrderIdTaken(orderId) {
+      assertOpen();
+      const r = await pool.query(`SELECT 1 FROM ${t('orders')} WHERE order_id = $1`, [orderId]); // every strategy
+      return r.rowCount !== 0;
+    },
     async getTransitions(orderId) {
       assertOpen();
       const r = await pool.query<TransitionRow>(

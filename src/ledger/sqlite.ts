@@ -289,6 +289,10 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
       if (!row || (scope !== undefined && row.strategy_id !== scope)) return undefined;
       return toView(row);
     },
+    async isOrderIdTaken(orderId) {
+      assertOpen();
+      return q.orderById.get(orderId) !== undefined; // across every strategy of the file
+    },
     async getTransitions(orderId) {
       assertOpen();
       const row = q.orderById.get(orderId) as OrderRow | undefined;

@@ -112,6 +112,13 @@ export interface StrategyLedger {
    * last fills may have been lost with the process (ADR 0002).
    */
   getOrdersChangedSince(at: number): Promise<LedgerOrder[]>;
+  /**
+   * True when any strategy of this ledger's store already has an order with this id. Not named
+   * by the contract: a file or database shared by strategies keeps OrderIDs unique across all of
+   * them, though each strategy reads only its own (`getOrder` cannot see the others). Ledgers
+   * without it fall back to `getOrder`.
+   */
+  isOrderIdTaken?(orderId: string): Promise<boolean>;
   /** Every order not FILLED, REJECTED, CANCELLED or EXPIRED (TIMED_OUT included). */
   getOpenOrders(): Promise<LedgerOrder[]>;
   /** Listens to `STRATEGY_LEDGER_UPDATED`; returns the unsubscribe function. */

@@ -59,6 +59,8 @@ describe('postgres ledger across processes', () => {
     expect(seen).toHaveLength(21);
     expect(await reader.getOrder('O3')).toMatchObject({ status: 'OPEN' });
     expect(await reader.getOrder('X')).toBeUndefined();
+    expect(await reader.isOrderIdTaken!('X')).toBe(true); // OrderIDs stay unique across the strategies of a schema
+    expect(await reader.isOrderIdTaken!('NOPE')).toBe(false);
     await expect(reader.commit([{ kind: 'order', order: order('R') }])).rejects.toThrow(/read-only/);
     await Promise.all([owner.close(), other.close(), reader.close()]);
   });

@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordOrder } from '../../src/ledger/helpers.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
-import { chain, limit } from '../support/harness.js';
+import { createManualClock } from '../../src/clock.js';
+import { createExecutionHandler } from '../../src/handler/create.js';
+import { seededRandom } from '../../src/random.js';
+import { ScriptedVenue, T0, chain, directive, limit } from '../support/harness.js';
 import { describeLedgerContract } from './contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eh-sqlite-'));
@@ -60,6 +63,29 @@ describe('sqlite ledger specifics', () => {
     await expect(s1.commit([{ kind: 'change', orderId: 'B', eventType: 'ORDER_ACCEPTED', from: 'PENDING', to: 'OPEN', at: 2, cause: 'x' }])).rejects.toThrow(/unknown order/);
     await s1.close();
     await s2.close();
+  });
+
+  it('strategies sharing a file never mint the same OrderID, even from the same random draws', async () => {
+    const path = fresh();
+    const handlers = await Promise.all(
+      ['S1', 'S2'].map(async (strategyId) =>
+        createExecutionHandler({
+          strategyId,
+          connector: new ScriptedVenue(),
+          ledger: openSqliteLedger(path, { strategyId }),
+          clock: createManualClock(T0),
+          random: seededRandom(7), // the same draws: the second handler's first candidates are taken
+        }),
+      ),
+    );
+    const ids: string[] = [];
+    for (const h of handlers) ids.push(...(await h.execute(directive([limit(), limit()]))).orderIds);
+    expect(new Set(ids).size).toBe(4);
+    const all = openSqliteLedger(path);
+    expect((await all.getOpenOrders()).map((o) => o.orderId).sort()).toEqual([...ids].sort());
+    expect(await all.isOrderIdTaken!(ids[3]!)).toBe(true);
+    expect(await openSqliteLedger(path, { strategyId: 'S1' }).isOrderIdTaken!(ids[3]!)).toBe(true); // another strategy's
+    for (const h of handlers) await h.stop();
   });
 
   it('group-commits the commits of one turn; a bad one fails alone', async () => {
