@@ -231,7 +231,10 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
       await subscribe();
       void loop(() => exchange.watchOrders(), (o) => dialect.orderReply(o));
       void loop(() => exchange.watchMyTrades(), (t) => dialect.tradeReply(t));
-    })();
+    })().catch((err: unknown) => {
+      started = undefined; // the exchange was out of reach: the next call tries again
+      throw err;
+    });
     return started;
   };
 
