@@ -19,7 +19,7 @@ import { openSqliteLedger } from '../ledger/sqlite.js';
 import { seededRandom } from '../random.js';
 import { auditAgainstVenue } from '../sim/audit.js';
 import { FINAL_STATUSES, ORDER_STATUSES, type OrderRequest } from '../types.js';
-import { type DemoOptions, PLAIN } from './demo.js';
+import { type DemoOptions, PLAIN, auditLine } from './demo.js';
 import { untilStopped } from './inspect.js';
 
 const SYMBOLS = [
@@ -90,8 +90,7 @@ export async function runBinanceLocalDemo(options: DemoOptions): Promise<number>
     ['wall time', `${(wallMs / 1000).toFixed(2)} s`],
   );
   out.write(`\nexecution-handler demo on binance-local: ${ids.length} orders, seed ${options.seed}\n${byStatus.toString()}\n${facts.toString()}\n`);
-  if (problems.length === 0) out.write('audit: every order agrees with the venue; no fill lost or counted twice; every change a legal edge.\n');
-  else out.write(`audit: ${problems.length} problem(s):\n${problems.slice(0, 20).map((p) => `  - ${p}`).join('\n')}\n`);
+  out.write(auditLine(problems));
   if (inspector) {
     out.write(`the orders are done; the inspector keeps serving ${inspector.url} until you press Ctrl-C\n`);
     await untilStopped();

@@ -77,6 +77,12 @@ function openLedger(options: DemoOptions): { ledger: StrategyLedger; resume?: Se
   return { ledger: openSqliteLedger(path, { strategyId: 'DEMO' }) };
 }
 
+/** The audit's verdict as the demos print it: one line when clean, else the first 20 problems. */
+export function auditLine(problems: readonly string[]): string {
+  if (problems.length === 0) return 'audit: every order agrees with the venue; no fill lost or counted twice; every change a legal edge.\n';
+  return `audit: ${problems.length} problem(s):\n${problems.slice(0, 20).map((p) => `  - ${p}`).join('\n')}\n`;
+}
+
 /** Writes the session state atomically (a crash never leaves half a file). */
 function saveState(path: string, state: SessionState): void {
   writeFileSync(`${path}.tmp`, JSON.stringify(state));
@@ -131,11 +137,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   process.off('SIGTERM', onSignal);
   const problems = await auditAgainstVenue(result.ledger, result.exchange, { converged: true });
   out.write(summary(result, wallMs));
-  if (problems.length === 0) {
-    out.write('audit: every order agrees with the venue; no fill lost or counted twice; every change a legal edge.\n');
-  } else {
-    out.write(`audit: ${problems.length} problem(s):\n${problems.slice(0, 20).map((p) => `  - ${p}`).join('\n')}\n`);
-  }
+  out.write(auditLine(problems));
   if (options.ledgerPath) out.write(`inspect an order: execution-handler history ${options.ledgerPath} <orderId>\n`);
   if (inspector) {
     out.write(`the orders are done; the inspector keeps serving ${inspector.url} until you press Ctrl-C\n`);

@@ -164,6 +164,9 @@ const BINANCE_STATUS: Record<string, VenueOrderState['status']> = {
 
 const DIALECTS: Record<string, CcxtDialect> = { binance: binanceDialect };
 
+/** Symbols of orders kept in memory (a stated bound); older orders' come from the ledger. */
+const SYMBOLS_REMEMBERED = 50_000;
+
 /** Creates the connector over a ccxt exchange instance (a `ccxt.pro` one for the stream). */
 export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOptions = {}): CcxtConnector {
   const dialect = options.dialect ?? DIALECTS[exchange.id];
@@ -171,7 +174,7 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
   const symbolOf = options.symbolOf ?? ((s: string) => s.replace('_', '/'));
   const clock = options.clock ?? systemClock;
   const onError = options.onError ?? ((e: unknown) => process.emitWarning(`ccxt connector: ${String(e)}`, 'CcxtConnectorWarning'));
-  /** Our client order id → ccxt symbol, for cancels and queries. */
+  /** Our client order id → ccxt symbol, for cancels and queries (older ones: from the ledger). */
   const symbols = new Map<string, string>();
   const replyListeners = new Set<(r: ExchangeReply) => void>();
   const reconnectListeners = new Set<() => void>();
@@ -181,12 +184,17 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
   const emit = (reply: ExchangeReply | undefined): void => {
     if (reply) for (const l of replyListeners) l(reply);
   };
+  const remember = (clientOrderId: string, symbol: string): void => {
+    symbols.set(clientOrderId, symbol);
+    if (symbols.size > SYMBOLS_REMEMBERED) symbols.delete(symbols.keys().next().value!); // the oldest
+  };
   const symbolFor = async (clientOrderId: string): Promise<string> => {
-    const known = symbols.get(clientOrderId) ?? (await options.ledger?.getOrder(clientOrderId))?.orderDetails.symbol;
-    if (known === undefined) throw new Error(`ccxt connector: the symbol of order ${clientOrderId} is unknown (pass options.ledger)`);
-    const unified = symbols.get(clientOrderId) ?? symbolOf(known);
-    symbols.set(clientOrderId, unified);
-    return unified;
+    const cached = symbols.get(clientOrderId);
+    if (cached !== undefined) return cached;
+    const ours = (await options.ledger?.getOrder(clientOrderId))?.orderDetails.symbol;
+    if (ours === undefined) throw new Error(`ccxt connector: the symbol of order ${clientOrderId} is unknown (pass options.ledger)`);
+    remember(clientOrderId, symbolOf(ours));
+    return symbolOf(ours);
   };
   const sleep = (ms: number): Promise<void> => new Promise((r) => clock.setTimeout(r, ms));
 
@@ -243,7 +251,7 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
     async placeOrder(order) {
       await start();
       const symbol = symbolOf(order.symbol);
-      symbols.set(order.clientOrderId, symbol);
+      remember(order.clientOrderId, symbol);
       try {
         const placed = await exchange.createOrder(
           symbol,

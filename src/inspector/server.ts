@@ -82,10 +82,13 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
 
   // ─── Following the ledger, batched ──────────────────────────────────────────────────────
   const dirty = new Set<string>();
+  /** An event arrived since the last refresh began: a push is owed (anomalies need one too). */
+  let owed = false;
   let timer: unknown;
   let refreshing: Promise<void> | undefined;
   const refresh = async (): Promise<void> => {
     timer = undefined;
+    owed = false;
     const ids = [...dirty];
     dirty.clear();
     for (const id of ids) {
@@ -102,19 +105,13 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       .catch(() => undefined) // a ledger closing under us: the next event tries again
       .finally(() => {
         refreshing = undefined;
-        if (dirty.size > 0 || pendingAnomaly) {
-          pendingAnomaly = false;
-          schedule();
-        }
+        if (owed) schedule(); // events that came during the refresh
       });
   };
-  let pendingAnomaly = false;
   const unsubscribe = ledger.subscribe((e: LedgerUpdatedEvent) => {
-    if (e.eventType === 'ORDER_ANOMALY') {
-      anomalies++;
-      pendingAnomaly = true;
-    }
+    if (e.eventType === 'ORDER_ANOMALY') anomalies++;
     if (e.orderId) dirty.add(e.orderId);
+    owed = true;
     schedule();
   });
 
@@ -192,13 +189,13 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   return {
     url: `http://${shownHost}:${address.port}/`,
     async flush() {
-      while (timer !== undefined || refreshing || dirty.size > 0) {
+      while (timer !== undefined || refreshing || owed) {
         if (timer !== undefined) {
           clock.clearTimeout(timer);
           run();
         }
         await (refreshing ?? Promise.resolve());
-        if (!refreshing && timer === undefined && dirty.size > 0) run();
+        if (!refreshing && timer === undefined && owed) run();
       }
     },
     async close() {

@@ -24,7 +24,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { decAdd, decEq } from '../decimal.js';
 import { LedgerFencedError, LedgerIntegrityError } from '../errors.js';
 import { LedgerPublisher, anomalyEvent, changeEvent, placedEvent } from './publisher.js';
-import { type AnomalyRow, type FillRow, type OrderRow, SQL_OPEN, type TransitionRow, anomalyOf, fillOf, orderOf, transitionOf } from './rows.js';
+import { type AnomalyRow, type FillRow, type OrderRow, sqlOpen, type TransitionRow, anomalyOf, fillOf, orderOf, transitionOf } from './rows.js';
 import type { LedgerOrder, LedgerUpdatedEvent, LedgerWrite, StrategyLedger } from './types.js';
 
 /** Options of the PostgreSQL ledger. */
@@ -517,7 +517,7 @@ export async function connectPostgresLedger(connectionString: string, options: P
       const r = await pool.query<AnomalyRow>(`SELECT * FROM ${t('anomalies')} WHERE strategy_id = $1 ORDER BY id`, [strategyId]);
       return r.rows.map(anomalyOf);
     },
-    getOpenOrders: () => ordersWhere(SQL_OPEN.replace('status', 'o.status'), [], 'o.placed_at, o.order_id'),
+    getOpenOrders: () => ordersWhere(sqlOpen('o.status'), [], 'o.placed_at, o.order_id'),
     getOrdersChangedSince: (at) => ordersWhere('o.changed_at >= $2', [at], 'o.changed_at, o.order_id'),
     getOrdersByDirective: (directiveId) => ordersWhere('o.directive_id = $2', [directiveId], 'o.placed_at, o.order_id'),
     subscribe: (l) => publisher.subscribe(l),

@@ -57,8 +57,8 @@ export interface AnomalyRow {
   reply: string | null;
 }
 
-/** Statuses that end an order for the ledger's reads (TIMED_OUT is still open: recovery checks it). */
-export const SQL_OPEN = `status NOT IN ('FILLED', 'REJECTED', 'CANCELLED', 'EXPIRED')`;
+/** The SQL condition "still open" on a status column (TIMED_OUT is still open: recovery checks it). */
+export const sqlOpen = (column = 'status'): string => `${column} NOT IN ('FILLED', 'REJECTED', 'CANCELLED', 'EXPIRED')`;
 
 /** The order of a row and its fills (in ordinal order), with the arithmetic of the view. */
 export function orderOf(row: OrderRow, fills: Fill[]): LedgerOrder {

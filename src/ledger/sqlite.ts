@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { decAdd, decEq } from '../decimal.js';
 import { LedgerIntegrityError } from '../errors.js';
 import { LedgerPublisher, anomalyEvent, changeEvent, placedEvent } from './publisher.js';
-import { type AnomalyRow, type FillRow, type OrderRow, SQL_OPEN, type TransitionRow, anomalyOf, fillOf, orderOf, transitionOf } from './rows.js';
+import { type AnomalyRow, type FillRow, type OrderRow, sqlOpen, type TransitionRow, anomalyOf, fillOf, orderOf, transitionOf } from './rows.js';
 import type { LedgerOrder, LedgerUpdatedEvent, LedgerWrite, StrategyLedger } from './types.js';
 
 /** Options of the SQLite ledger. */
@@ -380,8 +380,8 @@ function prepare(db: Database.Database) {
     ),
     anomaliesAll: db.prepare('SELECT * FROM anomalies ORDER BY id'),
     anomaliesOf: db.prepare('SELECT * FROM anomalies WHERE strategy_id = ? ORDER BY id'),
-    openAll: db.prepare(`SELECT * FROM orders WHERE ${SQL_OPEN} ORDER BY placed_at, order_id`),
-    openOf: db.prepare(`SELECT * FROM orders WHERE strategy_id = ? AND ${SQL_OPEN} ORDER BY placed_at, order_id`),
+    openAll: db.prepare(`SELECT * FROM orders WHERE ${sqlOpen()} ORDER BY placed_at, order_id`),
+    openOf: db.prepare(`SELECT * FROM orders WHERE strategy_id = ? AND ${sqlOpen()} ORDER BY placed_at, order_id`),
     changedAll: db.prepare('SELECT * FROM orders WHERE changed_at >= ? ORDER BY changed_at, order_id'),
     changedOf: db.prepare('SELECT * FROM orders WHERE strategy_id = ? AND changed_at >= ? ORDER BY changed_at, order_id'),
     byDirectiveAll: db.prepare('SELECT * FROM orders WHERE directive_id = ? ORDER BY placed_at, order_id'),
