@@ -10,7 +10,9 @@ export default defineConfig({
     projects: [
       { test: { ...shared, name: 'memory', include: ['test/**/*.test.ts'] } },
       // The handler's behaviour tests again, on a real SQLite file instead of the memory ledger.
-      { test: { ...shared, name: 'sqlite', include: ['test/handler/**/*.test.ts'], env: { EH_TEST_LEDGER: 'sqlite' } } },
+      {
+        test: { ...shared, name: 'sqlite', include: ['test/handler/**/*.test.ts'], env: { EH_TEST_LEDGER: 'sqlite' } },
+      },
     ],
   },
 });

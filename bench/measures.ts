@@ -29,7 +29,11 @@ export function tempSqlite(): StrategyLedger & { path: string } {
 }
 
 /** A handler on a manual clock that the benchmark moves on by 1 ms per order, as time would. */
-async function newHandler(ledger: StrategyLedger, strategyId = 'BENCH', seed = 0): Promise<ExecutionHandler & { clock: ManualClock }> {
+async function newHandler(
+  ledger: StrategyLedger,
+  strategyId = 'BENCH',
+  seed = 0,
+): Promise<ExecutionHandler & { clock: ManualClock }> {
   const clock = createManualClock(T0);
   const handler = await createExecutionHandler({
     strategyId,
@@ -49,7 +53,9 @@ async function newHandler(ledger: StrategyLedger, strategyId = 'BENCH', seed = 0
 export function rawLifecyclesPerSecond(n: number): number {
   const t = performance.now();
   for (let i = 0; i < n; i++) {
-    const a = createActor(orderMachine, { input: { orderId: `O${i}`, quantity: '1', placedAt: 0, ackTimeoutMs: 10_000, cancelTimeoutMs: 10_000 } }).start();
+    const a = createActor(orderMachine, {
+      input: { orderId: `O${i}`, quantity: '1', placedAt: 0, ackTimeoutMs: 10_000, cancelTimeoutMs: 10_000 },
+    }).start();
     for (const e of RAW_EVENTS) a.send(e);
     a.stop();
   }
@@ -57,7 +63,12 @@ export function rawLifecyclesPerSecond(n: number): number {
 }
 
 /** Full lifecycles through the handler, `BATCH` orders side by side. Lifecycles per second. */
-export async function handlerLifecyclesPerSecond(n: number, ledger: StrategyLedger, offset = 0, strategyId = 'BENCH'): Promise<number> {
+export async function handlerLifecyclesPerSecond(
+  n: number,
+  ledger: StrategyLedger,
+  offset = 0,
+  strategyId = 'BENCH',
+): Promise<number> {
   const handler = await newHandler(ledger, strategyId, offset);
   const t = performance.now();
   await runLifecycles(handler, n, offset);
@@ -66,11 +77,18 @@ export async function handlerLifecyclesPerSecond(n: number, ledger: StrategyLedg
   return n / s;
 }
 
-async function runLifecycles(handler: ExecutionHandler & { clock: ManualClock }, n: number, offset: number): Promise<void> {
+async function runLifecycles(
+  handler: ExecutionHandler & { clock: ManualClock },
+  n: number,
+  offset: number,
+): Promise<void> {
   for (let start = 0; start < n; start += BATCH) {
     const count = Math.min(BATCH, n - start);
     const ids = await Promise.all(
-      Array.from({ length: count }, async (_, k) => (await handler.execute(directiveOf(offset + start + k))).orderIds[0]!),
+      Array.from(
+        { length: count },
+        async (_, k) => (await handler.execute(directiveOf(offset + start + k))).orderIds[0]!,
+      ),
     );
     for (let step = 0; step < 3; step++) {
       await Promise.all(ids.map((id) => handler.onExchangeReply(lifecycleReplies(id, T0)[step])));
@@ -102,7 +120,9 @@ export async function replyLatency(n: number): Promise<{ handler: [number, numbe
   }
   const rawTimes: number[] = [];
   for (let i = 0; i < n; i++) {
-    const a = createActor(orderMachine, { input: { orderId: `O${i}`, quantity: '1', placedAt: 0, ackTimeoutMs: 10_000, cancelTimeoutMs: 10_000 } }).start();
+    const a = createActor(orderMachine, {
+      input: { orderId: `O${i}`, quantity: '1', placedAt: 0, ackTimeoutMs: 10_000, cancelTimeoutMs: 10_000 },
+    }).start();
     const t = performance.now();
     a.send(RAW_EVENTS[0]);
     a.getSnapshot();
@@ -132,7 +152,9 @@ export async function memoryPerLiveOrder(n: number): Promise<{ handler: number; 
   const handler = await newHandler(ledger);
   for (let start = 0; start < n; start += BATCH) {
     const count = Math.min(BATCH, n - start);
-    const ids = await Promise.all(Array.from({ length: count }, async (_, k) => (await handler.execute(directiveOf(start + k))).orderIds[0]!));
+    const ids = await Promise.all(
+      Array.from({ length: count }, async (_, k) => (await handler.execute(directiveOf(start + k))).orderIds[0]!),
+    );
     await Promise.all(ids.map((id) => handler.onExchangeReply(lifecycleReplies(id, T0)[0])));
     await handler.clock.advance(count);
   }
@@ -145,7 +167,15 @@ export async function memoryPerLiveOrder(n: number): Promise<{ handler: number; 
   before = heapUsed();
   const actors = [];
   for (let i = 0; i < n; i++) {
-    const a = createActor(orderMachine, { input: { orderId: `ORD_20260105_090000_${i}`, quantity: '1', placedAt: 0, ackTimeoutMs: 10_000, cancelTimeoutMs: 10_000 } }).start();
+    const a = createActor(orderMachine, {
+      input: {
+        orderId: `ORD_20260105_090000_${i}`,
+        quantity: '1',
+        placedAt: 0,
+        ackTimeoutMs: 10_000,
+        cancelTimeoutMs: 10_000,
+      },
+    }).start();
     a.send(RAW_EVENTS[0]);
     actors.push(a);
   }
@@ -175,7 +205,9 @@ export async function recoveryTime(n: number): Promise<{ place: number; recover:
   let t = performance.now();
   for (let start = 0; start < n; start += BATCH) {
     const count = Math.min(BATCH, n - start);
-    const ids = await Promise.all(Array.from({ length: count }, async (_, k) => (await first.execute(directiveOf(start + k))).orderIds[0]!));
+    const ids = await Promise.all(
+      Array.from({ length: count }, async (_, k) => (await first.execute(directiveOf(start + k))).orderIds[0]!),
+    );
     await Promise.all(ids.map((id) => first.onExchangeReply(lifecycleReplies(id, T0)[0])));
     await first.clock.advance(count);
   }
@@ -183,8 +215,21 @@ export async function recoveryTime(n: number): Promise<{ place: number; recover:
   const place = (performance.now() - t) / 1000;
   await first.stop();
   // A venue that still has every order: recovery asks it about each one.
-  const venue = { ...instantVenue, queryOrder: async (r: { clientOrderId: string }) => ({ venueOrderId: `V${r.clientOrderId}`, status: 'OPEN' as const, fills: [] }) };
-  const second = await createExecutionHandler({ strategyId: 'BENCH', connector: venue, ledger, clock: createManualClock(first.clock.now()), random: seededRandom(2) });
+  const venue = {
+    ...instantVenue,
+    queryOrder: async (r: { clientOrderId: string }) => ({
+      venueOrderId: `V${r.clientOrderId}`,
+      status: 'OPEN' as const,
+      fills: [],
+    }),
+  };
+  const second = await createExecutionHandler({
+    strategyId: 'BENCH',
+    connector: venue,
+    ledger,
+    clock: createManualClock(first.clock.now()),
+    random: seededRandom(2),
+  });
   t = performance.now();
   const report = await second.recover();
   const recover = (performance.now() - t) / 1000;
@@ -204,12 +249,20 @@ let schemas = 0;
  * Lifecycles per second of one handler process on PostgreSQL, and the total of `processes`
  * processes trading side by side, each its own strategy (wall time of all of them).
  */
-export async function postgresProcesses(url: string, n: number, processes: number): Promise<{ one: number; many: number }> {
+export async function postgresProcesses(
+  url: string,
+  n: number,
+  processes: number,
+): Promise<{ one: number; many: number }> {
   const run = (k: number): Promise<number> => {
-    const child = fork(new URL('./postgres-worker.ts', import.meta.url), [url, `BENCH_P${k}`, String(n)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(new URL('./postgres-worker.ts', import.meta.url), [url, `BENCH_P${k}`, String(n)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     return new Promise((resolve, reject) => {
       child.once('message', (m: { lifecyclesPerSecond: number }) => resolve(m.lifecyclesPerSecond));
-      child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`postgres bench worker exited with ${code}`))));
+      child.once('exit', (code) =>
+        code === 0 ? undefined : reject(new Error(`postgres bench worker exited with ${code}`)),
+      );
     });
   };
   const one = await run(0);

@@ -45,23 +45,39 @@ const NOTES = [
   '- **Durability cost** sits around its 0.5 target (0.40-0.61 across runs on this shared machine,',
   '  so some runs miss it): group commit batches the commits of concurrent replies into one fsync',
   '  (ADR 0005).',
-  '- **Bounded memory** found two leaks that are fixed: the manual clock kept cleared timers\'',
+  "- **Bounded memory** found two leaks that are fixed: the manual clock kept cleared timers'",
   '  closures (so every finished order), and directive runs never left the active map. Every memory',
   '  of ended orders is now bounded at 10,000 entries, so the heap is flat after that.',
-  '- **Memory per live order** is an actor plus the supervisor\'s record, the cached view and the',
+  "- **Memory per live order** is an actor plus the supervisor's record, the cached view and the",
   '  directive it belongs to; reply keys are kept in a plain array and recorded requests are dropped',
   '  from directive runs; it sits at the 1.5 edge (1.33 on 2026-11-25, 1.51-1.53 on 2026-12-01).',
   '- **PostgreSQL** costs a few round trips per write inside each group-commit transaction (the',
   '  fencing check, a savepoint, a select, an insert and an update per record, the outbox row), so',
-  '  it runs at about a tenth of SQLite\'s rate here. Two processes on two strategies share the two',
+  "  it runs at about a tenth of SQLite's rate here. Two processes on two strategies share the two",
   '  cores with the server, so they add little or nothing on this machine. Set-based batch',
   '  statements are the next step if a strategy needs more (ADR 0006).',
   '- **Recovery** restores persisted snapshots (ADR 0004) and asks the venue about every order,',
   '  16 queries at a time.',
 ];
 const size = quick
-  ? { lifecycles: 5_000, latency: 2_000, live: 10_000, boundedSmall: 10_000, boundedLarge: 50_000, recovery: 10_000, postgres: 1_000 }
-  : { lifecycles: 50_000, latency: 20_000, live: 100_000, boundedSmall: 10_000, boundedLarge: 1_000_000, recovery: 100_000, postgres: 10_000 };
+  ? {
+      lifecycles: 5_000,
+      latency: 2_000,
+      live: 10_000,
+      boundedSmall: 10_000,
+      boundedLarge: 50_000,
+      recovery: 10_000,
+      postgres: 1_000,
+    }
+  : {
+      lifecycles: 50_000,
+      latency: 20_000,
+      live: 100_000,
+      boundedSmall: 10_000,
+      boundedLarge: 1_000_000,
+      recovery: 100_000,
+      postgres: 10_000,
+    };
 
 interface Figure {
   name: string;
@@ -167,7 +183,12 @@ figures.push({
   detail: `${fmt(rec.recover)} s vs ${fmt(rec.place)} s (SQLite ledger; recovery also asks the venue about each order)`,
 });
 
-const table = new Table({ head: ['figure', 'ratio', 'target', 'met', 'measured'], style: { head: [], border: [] }, colWidths: [46, 8, 8, 5, 60], wordWrap: true });
+const table = new Table({
+  head: ['figure', 'ratio', 'target', 'met', 'measured'],
+  style: { head: [], border: [] },
+  colWidths: [46, 8, 8, 5, 60],
+  wordWrap: true,
+});
 for (const f of figures) table.push([f.name, fmt(f.value), f.target, f.met ? 'yes' : 'NO', f.detail]);
 process.stdout.write(`${table.toString()}\n`);
 

@@ -21,7 +21,11 @@ interface NodeLike {
 }
 
 const nameOf = (x: unknown): string =>
-  typeof x === 'string' ? x : typeof x === 'object' && x !== null && 'type' in x ? String((x as { type: unknown }).type) : 'inline';
+  typeof x === 'string'
+    ? x
+    : typeof x === 'object' && x !== null && 'type' in x
+      ? String((x as { type: unknown }).type)
+      : 'inline';
 
 /** Every transition of the order machine, state by state, in definition order. */
 export function transitionTable(): TransitionRow[] {
@@ -46,5 +50,9 @@ export function transitionTable(): TransitionRow[] {
 
 /** The set of `from>to` status changes the machine can make (from != to). */
 export function legalEdges(): Set<string> {
-  return new Set(transitionTable().filter((r) => r.from !== r.to).map((r) => `${r.from}>${r.to}`));
+  return new Set(
+    transitionTable()
+      .filter((r) => r.from !== r.to)
+      .map((r) => `${r.from}>${r.to}`),
+  );
 }

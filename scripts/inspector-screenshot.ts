@@ -8,13 +8,23 @@ import { chromium as playwright } from 'playwright-core';
 import { startInspector } from '../src/inspector/server.js';
 import { runSession } from '../src/sim/session.js';
 
-const session = await runSession({ orders: 400, seed: 11, faults: { dropRate: 0.02, duplicateRate: 0.05, lostAckRate: 0.05 } });
+const session = await runSession({
+  orders: 400,
+  seed: 11,
+  faults: { dropRate: 0.02, duplicateRate: 0.05, lostAckRate: 0.05 },
+});
 const inspector = await startInspector({ ledger: session.ledger, port: 0, title: 'demo session, seed 11' });
-const browser = await playwright.launch({ executablePath: await chromium.executablePath(), args: chromium.args, headless: true });
+const browser = await playwright.launch({
+  executablePath: await chromium.executablePath(),
+  args: chromium.args,
+  headless: true,
+});
 const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
 await page.goto(inspector.url);
 await page.waitForSelector('#orders tbody tr');
-const withFills = session.orderIds.find((id) => (session.handler.order(id)?.fills.length ?? 0) >= 2 && session.handler.order(id)?.status === 'FILLED');
+const withFills = session.orderIds.find(
+  (id) => (session.handler.order(id)?.fills.length ?? 0) >= 2 && session.handler.order(id)?.status === 'FILLED',
+);
 if (withFills) {
   await page.fill('#q', withFills);
   await page.click(`#orders tbody tr[data-order="${withFills}"]`);

@@ -7,7 +7,9 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { runSeed } from '../src/sim/seeded.js';
 
-const { values } = parseArgs({ options: { seeds: { type: 'string', default: '100' }, from: { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: { seeds: { type: 'string', default: '100' }, from: { type: 'string', default: '1' } },
+});
 const count = Number(values.seeds);
 const from = Number(values.from);
 if (!Number.isInteger(count) || count < 1 || !Number.isInteger(from)) {
@@ -27,5 +29,7 @@ for (let seed = from; seed < from + count; seed++) {
   if (r.problems.length > 0) failed.push(seed);
 }
 const secs = (performance.now() - started) / 1000;
-console.log(`\n${count} seeds, ${orders} orders, ${restarts} crash-restarts in ${secs.toFixed(1)} s: ${failed.length === 0 ? 'every promise held' : `${failed.length} failed: ${failed.join(', ')}`}`);
+console.log(
+  `\n${count} seeds, ${orders} orders, ${restarts} crash-restarts in ${secs.toFixed(1)} s: ${failed.length === 0 ? 'every promise held' : `${failed.length} failed: ${failed.join(', ')}`}`,
+);
 process.exitCode = failed.length === 0 ? 0 : 1;

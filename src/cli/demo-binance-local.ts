@@ -34,20 +34,45 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => systemClock.setT
 export async function runBinanceLocalDemo(options: DemoOptions): Promise<number> {
   const out = options.out;
   const rnd = seededRandom(options.seed);
-  const venue = await startBinanceLocal({ apiKey: 'local-demo-key', secret: 'local-demo-secret', autoFill: { probability: 0.25, intervalMs: 100, random: seededRandom(options.seed + 1) } });
-  const exchange = new ccxt.pro.binance({ apiKey: 'local-demo-key', secret: 'local-demo-secret', timeout: 3_000, enableRateLimit: false, options: { fetchMarkets: { types: ['spot'] }, fetchMargins: false, fetchCurrencies: false } });
+  const venue = await startBinanceLocal({
+    apiKey: 'local-demo-key',
+    secret: 'local-demo-secret',
+    autoFill: { probability: 0.25, intervalMs: 100, random: seededRandom(options.seed + 1) },
+  });
+  const exchange = new ccxt.pro.binance({
+    apiKey: 'local-demo-key',
+    secret: 'local-demo-secret',
+    timeout: 3_000,
+    enableRateLimit: false,
+    options: { fetchMarkets: { types: ['spot'] }, fetchMargins: false, fetchCurrencies: false },
+  });
   await pointCcxtAtLocal(exchange, venue.url);
   const path = options.ledgerPath ?? 'execution-handler-demo.db';
   for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true }); // a fresh session, as the demo
   const ledger = openSqliteLedger(path, { strategyId: 'DEMO_BINANCE' });
   const connector = createCcxtConnector(exchange, { ledger, reconnectDelayMs: 200, onError: () => {} });
   await connector.start();
-  const handler = await createExecutionHandler({ strategyId: 'DEMO_BINANCE', connector, ledger, clock: systemClock, ackTimeoutMs: 3_000, cancelTimeoutMs: 3_000, queryIntervalMs: 300, onError: () => {} });
-  out.write(`venue: local Binance spot at ${venue.url} (ccxt ${ccxt.version}, signed REST + WebSocket API user data stream)\nledger: ${path}\n`);
-  const inspector = options.inspect ? await startInspector({ ledger, ...options.inspect, title: `${path} (binance-local)` }) : undefined;
+  const handler = await createExecutionHandler({
+    strategyId: 'DEMO_BINANCE',
+    connector,
+    ledger,
+    clock: systemClock,
+    ackTimeoutMs: 3_000,
+    cancelTimeoutMs: 3_000,
+    queryIntervalMs: 300,
+    onError: () => {},
+  });
+  out.write(
+    `venue: local Binance spot at ${venue.url} (ccxt ${ccxt.version}, signed REST + WebSocket API user data stream)\nledger: ${path}\n`,
+  );
+  const inspector = options.inspect
+    ? await startInspector({ ledger, ...options.inspect, title: `${path} (binance-local)` })
+    : undefined;
   if (inspector) out.write(`inspector: ${inspector.url}\n`);
 
-  const bar = options.progress ? new SingleBar({ format: ' orders |{bar}| {value}/{total} placed', hideCursor: true }) : undefined;
+  const bar = options.progress
+    ? new SingleBar({ format: ' orders |{bar}| {value}/{total} placed', hideCursor: true })
+    : undefined;
   bar?.start(options.orders, 0);
   const started = performance.now();
   const ids: string[] = [];
@@ -57,10 +82,22 @@ export async function runBinanceLocalDemo(options: DemoOptions): Promise<number>
     const order: OrderRequest =
       rnd() < 0.2
         ? { symbol: s.symbol, side: rnd() < 0.5 ? 'BUY' : 'SELL', type: 'MARKET', quantity }
-        : { symbol: s.symbol, side: rnd() < 0.5 ? 'BUY' : 'SELL', type: 'LIMIT', quantity, price: (s.price * (0.99 + rnd() * 0.02)).toFixed(2) };
+        : {
+            symbol: s.symbol,
+            side: rnd() < 0.5 ? 'BUY' : 'SELL',
+            type: 'LIMIT',
+            quantity,
+            price: (s.price * (0.99 + rnd() * 0.02)).toFixed(2),
+          };
     const { orderIds } = await handler.execute({
       directiveId: `BDEMO_${options.seed}_${i}`,
-      causality: { origin: { id: `TCK_${i}`, type: 'TICK' }, signalIds: [`SIG_${i}`], riskIds: [], orderIds: [], fillIds: [] },
+      causality: {
+        origin: { id: `TCK_${i}`, type: 'TICK' },
+        signalIds: [`SIG_${i}`],
+        riskIds: [],
+        orderIds: [],
+        fillIds: [],
+      },
       orders: [order],
     });
     ids.push(...orderIds);
@@ -72,7 +109,12 @@ export async function runBinanceLocalDemo(options: DemoOptions): Promise<number>
   bar?.stop();
   await sleep(1_500); // let the venue trade a little more
   await handler.cancelAll();
-  for (let waited = 0; waited < 15_000 && handler.orders().some((o) => !FINAL_STATUSES.includes(o.status)); waited += 100) await sleep(100);
+  for (
+    let waited = 0;
+    waited < 15_000 && handler.orders().some((o) => !FINAL_STATUSES.includes(o.status));
+    waited += 100
+  )
+    await sleep(100);
   await handler.settle();
   const wallMs = performance.now() - started;
   const problems = await auditAgainstVenue(ledger, venue, { converged: true });
@@ -89,7 +131,9 @@ export async function runBinanceLocalDemo(options: DemoOptions): Promise<number>
     ['stream subscriptions (1 + reconnects)', String(venue.subscriptions())],
     ['wall time', `${(wallMs / 1000).toFixed(2)} s`],
   );
-  out.write(`\nexecution-handler demo on binance-local: ${ids.length} orders, seed ${options.seed}\n${byStatus.toString()}\n${facts.toString()}\n`);
+  out.write(
+    `\nexecution-handler demo on binance-local: ${ids.length} orders, seed ${options.seed}\n${byStatus.toString()}\n${facts.toString()}\n`,
+  );
   out.write(auditLine(problems));
   if (inspector) {
     out.write(`the orders are done; the inspector keeps serving ${inspector.url} until you press Ctrl-C\n`);

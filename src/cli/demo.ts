@@ -67,7 +67,9 @@ function openLedger(options: DemoOptions): { ledger: StrategyLedger; resume?: Se
   const sessionFile = sessionFileOf(path);
   if (options.resume) {
     if (!existsSync(path) || !existsSync(sessionFile)) {
-      throw new DemoUsageError(`nothing to resume: ${path} or ${sessionFile} does not exist (run the demo without --resume first)`);
+      throw new DemoUsageError(
+        `nothing to resume: ${path} or ${sessionFile} does not exist (run the demo without --resume first)`,
+      );
     }
     const resume = JSON.parse(readFileSync(sessionFile, 'utf8')) as SessionState;
     if (resume.version !== 1) throw new DemoUsageError(`${sessionFile} was written by another version of the demo`);
@@ -79,8 +81,12 @@ function openLedger(options: DemoOptions): { ledger: StrategyLedger; resume?: Se
 
 /** The audit's verdict as the demos print it: one line when clean, else the first 20 problems. */
 export function auditLine(problems: readonly string[]): string {
-  if (problems.length === 0) return 'audit: every order agrees with the venue; no fill lost or counted twice; every change a legal edge.\n';
-  return `audit: ${problems.length} problem(s):\n${problems.slice(0, 20).map((p) => `  - ${p}`).join('\n')}\n`;
+  if (problems.length === 0)
+    return 'audit: every order agrees with the venue; no fill lost or counted twice; every change a legal edge.\n';
+  return `audit: ${problems.length} problem(s):\n${problems
+    .slice(0, 20)
+    .map((p) => `  - ${p}`)
+    .join('\n')}\n`;
 }
 
 /** Writes the session state atomically (a crash never leaves half a file). */
@@ -93,14 +99,23 @@ function saveState(path: string, state: SessionState): void {
 export async function runDemo(options: DemoOptions): Promise<number> {
   const out = options.out;
   const { ledger, resume } = openLedger(options);
-  if (resume) out.write(`resuming the session in ${options.ledgerPath}: ${resume.placed} of ${resume.total} orders were placed\n`);
+  if (resume)
+    out.write(
+      `resuming the session in ${options.ledgerPath}: ${resume.placed} of ${resume.total} orders were placed\n`,
+    );
   else if (options.ledgerPath) out.write(`ledger: ${options.ledgerPath} (SQLite, WAL, synchronous=FULL)\n`);
-  const inspector = options.inspect ? await startInspector({ ledger, ...options.inspect, title: options.ledgerPath ?? 'demo (memory ledger)' }) : undefined;
+  const inspector = options.inspect
+    ? await startInspector({ ledger, ...options.inspect, title: options.ledgerPath ?? 'demo (memory ledger)' })
+    : undefined;
   if (inspector) out.write(`inspector: ${inspector.url} (open it to watch the orders move)\n`);
   const paceMs = options.paceMs ?? 0;
   const total = resume?.total ?? options.orders;
   const bar = options.progress
-    ? new SingleBar({ format: ' orders |{bar}| {value}/{total} placed | {duration_formatted}', hideCursor: true, clearOnComplete: false })
+    ? new SingleBar({
+        format: ' orders |{bar}| {value}/{total} placed | {duration_formatted}',
+        hideCursor: true,
+        clearOnComplete: false,
+      })
     : undefined;
   bar?.start(total, resume?.placed ?? 0);
   let readState: (() => SessionState) | undefined;
@@ -112,7 +127,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const onSignal = (): void => {
     bar?.stop();
     if (readState && options.ledgerPath) saveState(sessionFileOf(options.ledgerPath), readState());
-    out.write(`\ninterrupted: continue with \`execution-handler demo --resume --ledger ${options.ledgerPath ?? '<file>'}\`\n`);
+    out.write(
+      `\ninterrupted: continue with \`execution-handler demo --resume --ledger ${options.ledgerPath ?? '<file>'}\`\n`,
+    );
     process.exit(130);
   };
   process.once('SIGINT', onSignal);

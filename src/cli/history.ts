@@ -12,7 +12,12 @@ import { PLAIN } from './demo.js';
 const iso = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 /** Prints the history; resolves with the exit code (1 when the file or order is unknown). */
-export async function printHistory(path: string, orderId: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function printHistory(
+  path: string,
+  orderId: string | undefined,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
   if (!existsSync(path)) {
     err.write(`no ledger file at ${path}\n`);
     return 1;
@@ -37,11 +42,22 @@ export async function printHistory(path: string, orderId: string | undefined, ou
 }
 
 function ordersTable(orders: LedgerOrder[]): string {
-  const t = new Table({ head: ['OrderID', 'strategy', 'directive', 'order', 'status', 'filled', 'avg price'], style: PLAIN });
+  const t = new Table({
+    head: ['OrderID', 'strategy', 'directive', 'order', 'status', 'filled', 'avg price'],
+    style: PLAIN,
+  });
   for (const o of orders) {
     const d = o.orderDetails;
     const what = `${d.side} ${d.quantity} ${d.symbol} ${d.type}${d.price ? ` @ ${d.price}` : ''}`;
-    t.push([o.orderId, o.strategyId, o.directiveId, what, o.status, `${o.filledQuantity} / ${d.quantity}`, o.averagePrice ?? '']);
+    t.push([
+      o.orderId,
+      o.strategyId,
+      o.directiveId,
+      what,
+      o.status,
+      `${o.filledQuantity} / ${d.quantity}`,
+      o.averagePrice ?? '',
+    ]);
   }
   return t.toString();
 }
@@ -60,7 +76,14 @@ async function orderReport(order: LedgerOrder, ledger: ReturnType<typeof openSql
   }
   const fills = new Table({ head: ['FillID', 'venue fill', 'quantity', 'price', 'commission', 'at'], style: PLAIN });
   for (const f of order.fills) {
-    fills.push([f.fillId, f.venueFillId, f.quantity, f.price, f.commission ? `${f.commission} ${f.commissionAsset ?? ''}` : '', iso(f.at)]);
+    fills.push([
+      f.fillId,
+      f.venueFillId,
+      f.quantity,
+      f.price,
+      f.commission ? `${f.commission} ${f.commissionAsset ?? ''}` : '',
+      iso(f.at),
+    ]);
   }
   const c = order.causality;
   const causality = new Table({ style: PLAIN });
@@ -68,14 +91,31 @@ async function orderReport(order: LedgerOrder, ledger: ReturnType<typeof openSql
     { origin: `${c.origin.type} ${c.origin.id}` },
     { signals: c.signalIds.join(', ') || '-' },
     { risks: c.riskIds.join(', ') || '-' },
-    ...(['strategyDirectiveId', 'entryPlanId', 'sizePlanId', 'exitPlanId', 'executionPlanId', 'executionCommandId'] as const)
+    ...(
+      [
+        'strategyDirectiveId',
+        'entryPlanId',
+        'sizePlanId',
+        'exitPlanId',
+        'executionPlanId',
+        'executionCommandId',
+      ] as const
+    )
       .filter((k) => c[k] !== undefined)
       .map((k) => ({ [k]: String(c[k]) })),
     { orders: c.orderIds.join(', ') },
     { fills: c.fillIds.join(', ') || '-' },
   );
   const anomalies = (await ledger.getAnomalies()).filter((a) => a.orderId === order.orderId);
-  const parts = [head, 'transitions', transitions.toString(), 'fills', order.fills.length ? fills.toString() : '(none)', 'causality', causality.toString()];
+  const parts = [
+    head,
+    'transitions',
+    transitions.toString(),
+    'fills',
+    order.fills.length ? fills.toString() : '(none)',
+    'causality',
+    causality.toString(),
+  ];
   if (anomalies.length) parts.push('anomalies', anomalies.map((a) => `${iso(a.at)} ${a.kind}: ${a.reason}`).join('\n'));
   return `${parts.join('\n')}\n`;
 }

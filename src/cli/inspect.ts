@@ -10,7 +10,12 @@ import { openSqliteLedger } from '../ledger/sqlite.js';
 export type InspectServeOptions = Pick<InspectorOptions, 'port' | 'host' | 'exposeOnNetwork' | 'allowedHosts'>;
 
 /** Serves the inspector over `path` until SIGINT or SIGTERM; resolves with the exit code. */
-export async function runInspect(path: string, serve: InspectServeOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function runInspect(
+  path: string,
+  serve: InspectServeOptions,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
   if (!existsSync(path)) {
     err.write(`no ledger file at ${path} (run \`execution-handler demo\` first, or name one with --ledger)\n`);
     return 1;

@@ -10,13 +10,15 @@ import { InspectorOptionsError } from '../inspector/server.js';
 
 const integer = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
   return n;
 };
 
 const rate = (value: string) => {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('a rate must be a number from 0 to 1 (0.05 = 5%)');
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError('a rate must be a number from 0 to 1 (0.05 = 5%)');
   return n;
 };
 
@@ -28,7 +30,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 const program = new Command()
   .name('execution-handler')
-  .description('Places and tracks trading orders: every order an XState actor, every change in a ledger, no fill lost or counted twice.')
+  .description(
+    'Places and tracks trading orders: every order an XState actor, every change in a ledger, no fill lost or counted twice.',
+  )
   .showHelpAfterError('(add --help for usage)');
 
 program
@@ -38,24 +42,70 @@ program
       'four symbols with market, limit and stop-limit orders, partial fills, rejections, cancels and venue ' +
       'faults. Ends with a summary and an audit of the ledger against the venue (exit code 1 if it finds a problem).',
   )
-  .addOption(new Option('-n, --orders <count>', 'orders to place').default(1000).argParser(integer('--orders', 1, 1_000_000)))
-  .addOption(new Option('-s, --seed <number>', 'seed: the same seed replays the same session').default(1).argParser(integer('--seed', 0, 2 ** 31)))
-  .addOption(new Option('-l, --ledger <file>', 'SQLite ledger file to write (replaced unless --resume)').default('execution-handler-demo.db'))
+  .addOption(
+    new Option('-n, --orders <count>', 'orders to place').default(1000).argParser(integer('--orders', 1, 1_000_000)),
+  )
+  .addOption(
+    new Option('-s, --seed <number>', 'seed: the same seed replays the same session')
+      .default(1)
+      .argParser(integer('--seed', 0, 2 ** 31)),
+  )
+  .addOption(
+    new Option('-l, --ledger <file>', 'SQLite ledger file to write (replaced unless --resume)').default(
+      'execution-handler-demo.db',
+    ),
+  )
   .addOption(new Option('--memory', 'keep the ledger in memory instead of a file'))
-  .addOption(new Option('--resume', 'continue the session in --ledger: recover its open orders from the ledger, reconcile, finish'))
+  .addOption(
+    new Option(
+      '--resume',
+      'continue the session in --ledger: recover its open orders from the ledger, reconcile, finish',
+    ),
+  )
   .addOption(new Option('--no-faults', 'a venue that never misbehaves'))
   .addOption(new Option('--drop <rate>', 'replies lost on the wire').default(DEMO_FAULTS.dropRate).argParser(rate))
-  .addOption(new Option('--duplicate <rate>', 'replies delivered twice').default(DEMO_FAULTS.duplicateRate).argParser(rate))
-  .addOption(new Option('--reorder <rate>', 'replies overtaken by later ones').default(DEMO_FAULTS.reorderRate).argParser(rate))
+  .addOption(
+    new Option('--duplicate <rate>', 'replies delivered twice').default(DEMO_FAULTS.duplicateRate).argParser(rate),
+  )
+  .addOption(
+    new Option('--reorder <rate>', 'replies overtaken by later ones').default(DEMO_FAULTS.reorderRate).argParser(rate),
+  )
   .addOption(new Option('--delay <rate>', 'replies held back up to 5 s').default(DEMO_FAULTS.delayRate).argParser(rate))
   .addOption(new Option('--lost-ack <rate>', 'acknowledgements lost').default(DEMO_FAULTS.lostAckRate).argParser(rate))
-  .addOption(new Option('--place-error <rate>', 'placements failing with a network error').default(DEMO_FAULTS.placeErrorRate).argParser(rate))
-  .addOption(new Option('--query-error <rate>', 'status queries failing').default(DEMO_FAULTS.queryErrorRate).argParser(rate))
+  .addOption(
+    new Option('--place-error <rate>', 'placements failing with a network error')
+      .default(DEMO_FAULTS.placeErrorRate)
+      .argParser(rate),
+  )
+  .addOption(
+    new Option('--query-error <rate>', 'status queries failing').default(DEMO_FAULTS.queryErrorRate).argParser(rate),
+  )
   .addOption(new Option('--no-progress', 'no progress bar'))
-  .addOption(new Option('--venue <name>', 'simulated: the embedded venue on virtual time; binance-local: the ccxt connector against a local server speaking Binance spot\'s wire format, in real time').choices(['simulated', 'binance-local']).default('simulated'))
-  .addOption(new Option('--inspect', 'serve the state inspector (a web page on 127.0.0.1) while the demo runs and after, until Ctrl-C; paces the session to real time'))
-  .addOption(new Option('--pace <ms>', 'wall milliseconds per 50 ms of virtual time (default 0, or 50 with --inspect)').argParser(integer('--pace', 0, 10_000)))
-  .addOption(new Option('--port <port>', 'inspector port (with --inspect)').default(4600).argParser(integer('--port', 0, 65_535)))
+  .addOption(
+    new Option(
+      '--venue <name>',
+      "simulated: the embedded venue on virtual time; binance-local: the ccxt connector against a local server speaking Binance spot's wire format, in real time",
+    )
+      .choices(['simulated', 'binance-local'])
+      .default('simulated'),
+  )
+  .addOption(
+    new Option(
+      '--inspect',
+      'serve the state inspector (a web page on 127.0.0.1) while the demo runs and after, until Ctrl-C; paces the session to real time',
+    ),
+  )
+  .addOption(
+    new Option(
+      '--pace <ms>',
+      'wall milliseconds per 50 ms of virtual time (default 0, or 50 with --inspect)',
+    ).argParser(integer('--pace', 0, 10_000)),
+  )
+  .addOption(
+    new Option('--port <port>', 'inspector port (with --inspect)')
+      .default(4600)
+      .argParser(integer('--port', 0, 65_535)),
+  )
   .addHelpText(
     'after',
     '\nExamples:\n  execution-handler demo                       1,000 orders with the default faults\n' +
@@ -83,7 +133,8 @@ program
     try {
       // ccxt is large: loaded only when asked for.
       const run = o.venue === 'binance-local' ? (await import('./demo-binance-local.js')).runBinanceLocalDemo : runDemo;
-      if (o.venue === 'binance-local' && (o.resume === true || o.memory === true)) throw new DemoUsageError('--venue binance-local writes a fresh SQLite ledger: no --resume or --memory');
+      if (o.venue === 'binance-local' && (o.resume === true || o.memory === true))
+        throw new DemoUsageError('--venue binance-local writes a fresh SQLite ledger: no --resume or --memory');
       const problems = await run({
         orders: o.orders as number,
         seed: o.seed as number,
@@ -92,7 +143,9 @@ program
         ledgerPath: o.memory === true ? undefined : (o.ledger as string),
         resume: o.resume === true,
         out: process.stdout,
-        ...(o.inspect === true ? { inspect: { port: o.port as number }, paceMs: (o.pace as number | undefined) ?? 50 } : { paceMs: (o.pace as number | undefined) ?? 0 }),
+        ...(o.inspect === true
+          ? { inspect: { port: o.port as number }, paceMs: (o.pace as number | undefined) ?? 50 }
+          : { paceMs: (o.pace as number | undefined) ?? 0 }),
       });
       process.exitCode = problems === 0 ? 0 : 1;
     } catch (err) {
@@ -104,7 +157,9 @@ program
 
 program
   .command('history')
-  .description('Show what a SQLite ledger holds: every order, or one order with its transitions, fills, causality and anomalies.')
+  .description(
+    'Show what a SQLite ledger holds: every order, or one order with its transitions, fills, causality and anomalies.',
+  )
   .argument('<file>', 'the ledger file (e.g. execution-handler-demo.db)')
   .argument('[orderId]', 'an OrderID (ORD_...) to show in full')
   .action(async (file: string, orderId: string | undefined) => {
@@ -115,11 +170,13 @@ program
   .command('inspect')
   .description(
     'Serve the local state inspector for a SQLite ledger file: the order state chart with the number of orders in each ' +
-      'state, a filterable list of orders, and each order\'s timeline and causality chain. Listens on 127.0.0.1 only, ' +
+      "state, a filterable list of orders, and each order's timeline and causality chain. Listens on 127.0.0.1 only, " +
       'unless told otherwise with --host and --expose.',
   )
   .addOption(new Option('-l, --ledger <file>', 'the SQLite ledger file').default('execution-handler-demo.db'))
-  .addOption(new Option('-p, --port <port>', 'port (0: any free one)').default(4600).argParser(integer('--port', 0, 65_535)))
+  .addOption(
+    new Option('-p, --port <port>', 'port (0: any free one)').default(4600).argParser(integer('--port', 0, 65_535)),
+  )
   .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
   .addOption(new Option('--expose', 'allow a non-loopback --host (the view has no authentication)'))
   .addOption(new Option('--allow-host <name...>', 'host names, besides loopback ones, that requests may use'))
@@ -127,7 +184,12 @@ program
     try {
       process.exitCode = await runInspect(
         o.ledger as string,
-        { port: o.port as number, host: o.host as string, exposeOnNetwork: o.expose === true, allowedHosts: (o.allowHost as string[] | undefined) ?? [] },
+        {
+          port: o.port as number,
+          host: o.host as string,
+          exposeOnNetwork: o.expose === true,
+          allowedHosts: (o.allowHost as string[] | undefined) ?? [],
+        },
         process.stdout,
         process.stderr,
       );

@@ -77,9 +77,18 @@ export interface BinanceLocal {
   /** Closes every stream connection; events while none is subscribed are lost, as on Binance. */
   dropStream(): void;
   /** The next call of `endpoint` fails this way. */
-  failNext(endpoint: 'POST /api/v3/order' | 'DELETE /api/v3/order' | 'GET /api/v3/order', failure: InjectedFailure): void;
+  failNext(
+    endpoint: 'POST /api/v3/order' | 'DELETE /api/v3/order' | 'GET /api/v3/order',
+    failure: InjectedFailure,
+  ): void;
   /** Every order the venue holds, by client order id. */
-  orders(): { clientOrderId: string; orderId: string; status: string; executedQty: string; trades: { id: string; qty: string; price: string }[] }[];
+  orders(): {
+    clientOrderId: string;
+    orderId: string;
+    status: string;
+    executedQty: string;
+    trades: { id: string; qty: string; price: string }[];
+  }[];
   /** The venue's truth in the audit's terms (`auditAgainstVenue`). */
   venueOrders(): { clientOrderId: string; status: VenueOrderState['status']; fills: { venueFillId: string }[] }[];
   /** Stream subscriptions accepted so far (one per (re)connection). */
@@ -118,7 +127,10 @@ export function binanceLocalUrls(url: string): Record<string, unknown> {
  * Points a ccxt `binance` instance at the local venue: its REST and WebSocket URLs, and the plain
  * HTTP agent ccxt wants before it opens a non-TLS `ws://` connection.
  */
-export async function pointCcxtAtLocal(exchange: { urls: Record<string, unknown>; loadHttpProxyAgent(): Promise<unknown> }, url: string): Promise<void> {
+export async function pointCcxtAtLocal(
+  exchange: { urls: Record<string, unknown>; loadHttpProxyAgent(): Promise<unknown> },
+  url: string,
+): Promise<void> {
   exchange.urls.api = { ...(exchange.urls.api as object), ...binanceLocalUrls(url) };
   await exchange.loadHttpProxyAgent();
 }
@@ -140,11 +152,13 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
   const verify = (raw: string, apiKey: string | undefined): string | undefined => {
     if (apiKey !== options.apiKey) return 'API-key format invalid.';
     const m = /(^|&)signature=([0-9a-f]+)/.exec(raw);
-    if (!m) return 'Mandatory parameter \'signature\' was not sent, was empty/null, or malformed.';
+    if (!m) return "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.";
     const payload = raw.replace(/&?signature=[0-9a-f]+/, '');
     const expected = createHmac('sha256', options.secret).update(payload).digest();
     const got = Buffer.from(m[2]!, 'hex');
-    return got.length === expected.length && timingSafeEqual(got, expected) ? undefined : 'Signature for this request is not valid.';
+    return got.length === expected.length && timingSafeEqual(got, expected)
+      ? undefined
+      : 'Signature for this request is not valid.';
   };
   const error = (res: ServerResponse, status: number, code: number, msg: string): void => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -178,7 +192,11 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     origQuoteOrderQty: '0.00000000',
     selfTradePreventionMode: 'NONE',
   });
-  const report = (o: LocalOrder, x: string, extra: { trade?: LocalTrade; cancelClientId?: string; reason?: string } = {}): void => {
+  const report = (
+    o: LocalOrder,
+    x: string,
+    extra: { trade?: LocalTrade; cancelClientId?: string; reason?: string } = {},
+  ): void => {
     const t = extra.trade;
     const event = {
       e: 'executionReport',
@@ -249,9 +267,11 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     const type = p.get('type') ?? '';
     const side = p.get('side') === 'SELL' ? 'SELL' : 'BUY';
     const quantity = p.get('quantity') ?? '';
-    if (!/^\d+(\.\d+)?$/.test(quantity) || decCmp(quantity, '0') <= 0) return error(res, 400, -1013, 'Invalid quantity.');
+    if (!/^\d+(\.\d+)?$/.test(quantity) || decCmp(quantity, '0') <= 0)
+      return error(res, 400, -1013, 'Invalid quantity.');
     const price = type === 'MARKET' ? '0.00000000' : (p.get('price') ?? '');
-    if (type !== 'MARKET' && !/^\d+(\.\d+)?$/.test(price)) return error(res, 400, -1013, 'Filter failure: PRICE_FILTER');
+    if (type !== 'MARKET' && !/^\d+(\.\d+)?$/.test(price))
+      return error(res, 400, -1013, 'Filter failure: PRICE_FILTER');
     const cost = decMul(quantity, type === 'MARKET' ? market.price : price);
     if (decCmp(side === 'BUY' ? cost : decMul(quantity, market.price), balance) > 0) {
       return error(res, 400, -2010, 'Account has insufficient balance for requested action.');
@@ -281,11 +301,19 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     ok(res, {
       ...pub(o),
       transactTime: now,
-      fills: fills.map((t) => ({ price: t.price, qty: t.qty, commission: t.commission, commissionAsset: t.commissionAsset, tradeId: t.id })),
+      fills: fills.map((t) => ({
+        price: t.price,
+        qty: t.qty,
+        commission: t.commission,
+        commissionAsset: t.commissionAsset,
+        tradeId: t.id,
+      })),
     });
   };
   const find = (p: URLSearchParams): LocalOrder | undefined => {
-    const o = p.has('origClientOrderId') ? byClientId.get(p.get('origClientOrderId')!) : byOrderId.get(Number(p.get('orderId')));
+    const o = p.has('origClientOrderId')
+      ? byClientId.get(p.get('origClientOrderId')!)
+      : byOrderId.get(Number(p.get('orderId')));
     return o && o.symbol === p.get('symbol') ? o : undefined;
   };
   const cancelOrder = (p: URLSearchParams, res: ServerResponse) => {
@@ -295,7 +323,12 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     o.updateTime = clock.now();
     const cancelClientId = p.get('newClientOrderId') ?? `cancel-${o.orderId}`;
     report(o, 'CANCELED', { cancelClientId });
-    ok(res, { ...pub(o), origClientOrderId: o.clientOrderId, clientOrderId: cancelClientId, transactTime: clock.now() });
+    ok(res, {
+      ...pub(o),
+      origClientOrderId: o.clientOrderId,
+      clientOrderId: cancelClientId,
+      transactTime: clock.now(),
+    });
   };
   const queryOrder = (p: URLSearchParams, res: ServerResponse) => {
     const o = find(p);
@@ -382,8 +415,10 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     const failure = failures.get(route);
     failures.delete(route);
     if (failure === 'hang') return; // never answered: the caller's timeout decides
-    if (failure === 'rate-limit') return error(res, 429, -1015, 'Too many new orders; current limit is 50 orders per 10 SECOND.');
-    if (failure === 'server-error') return error(res, 503, -1001, 'Internal error; unable to process your request. Please try again.');
+    if (failure === 'rate-limit')
+      return error(res, 429, -1015, 'Too many new orders; current limit is 50 orders per 10 SECOND.');
+    if (failure === 'server-error')
+      return error(res, 503, -1001, 'Internal error; unable to process your request. Please try again.');
     h(new URLSearchParams(raw), res);
   };
   const server = createServer((req, res) => {
@@ -402,17 +437,33 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
       }
       if (m.method === 'userDataStream.subscribe.signature') {
         // Binance signs the key-sorted parameters (apiKey and timestamp among them) but the signature.
-        const signed = Object.entries(m.params ?? {}).filter(([k]) => k !== 'signature').sort(([a], [b]) => (a < b ? -1 : 1));
-        const expected = createHmac('sha256', options.secret).update(signed.map(([k, v]) => `${k}=${v}`).join('&')).digest('hex');
+        const signed = Object.entries(m.params ?? {})
+          .filter(([k]) => k !== 'signature')
+          .sort(([a], [b]) => (a < b ? -1 : 1));
+        const expected = createHmac('sha256', options.secret)
+          .update(signed.map(([k, v]) => `${k}=${v}`).join('&'))
+          .digest('hex');
         if (m.params?.apiKey !== options.apiKey || m.params?.signature !== expected) {
-          ws.send(JSON.stringify({ id: m.id, status: 401, error: { code: -1022, msg: 'Signature for this request is not valid.' } }));
+          ws.send(
+            JSON.stringify({
+              id: m.id,
+              status: 401,
+              error: { code: -1022, msg: 'Signature for this request is not valid.' },
+            }),
+          );
           return;
         }
         streams.add(ws);
         subscriptions++;
         ws.send(JSON.stringify({ id: m.id, status: 200, result: { subscriptionId: 0 }, rateLimits: [] }));
       } else {
-        ws.send(JSON.stringify({ id: m.id, status: 400, error: { code: -1100, msg: `unsupported method ${String(m.method)}` } }));
+        ws.send(
+          JSON.stringify({
+            id: m.id,
+            status: 400,
+            error: { code: -1100, msg: `unsupported method ${String(m.method)}` },
+          }),
+        );
       }
     });
     ws.on('close', () => streams.delete(ws));
@@ -446,7 +497,11 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     fill(clientOrderId, qty, price) {
       const o = must(clientOrderId);
       if (!working(o)) throw new Error(`order ${clientOrderId} is ${o.status}`);
-      trade(o, qty ?? decSubFloor(o.origQty, o.executedQty), price ?? (o.type === 'MARKET' ? markets.get(o.symbol)!.price : o.price));
+      trade(
+        o,
+        qty ?? decSubFloor(o.origQty, o.executedQty),
+        price ?? (o.type === 'MARKET' ? markets.get(o.symbol)!.price : o.price),
+      );
     },
     expire(clientOrderId) {
       const o = must(clientOrderId);

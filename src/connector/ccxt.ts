@@ -95,7 +95,9 @@ export const binanceDialect: CcxtDialect = {
   placeParams(order) {
     return {
       newClientOrderId: order.clientOrderId,
-      ...(order.type === 'MARKET' ? {} : { timeInForce: order.timeInForce === 'DAY' ? 'GTC' : (order.timeInForce ?? 'GTC') }),
+      ...(order.type === 'MARKET'
+        ? {}
+        : { timeInForce: order.timeInForce === 'DAY' ? 'GTC' : (order.timeInForce ?? 'GTC') }),
       ...(order.stopPrice === undefined ? {} : { stopPrice: order.stopPrice }),
     };
   },
@@ -143,7 +145,12 @@ export const binanceDialect: CcxtDialect = {
       decCmp(r.executedQty ?? '0', '0') > 0
         ? (await exchange.fetchMyTrades(symbol, undefined, undefined, { orderId: r.orderId })).map((t) => {
             const ti = t.info as Record<string, string | number>;
-            return { venueFillId: String(ti.id), quantity: String(ti.qty), price: String(ti.price), at: Number(ti.time) };
+            return {
+              venueFillId: String(ti.id),
+              quantity: String(ti.qty),
+              price: String(ti.price),
+              at: Number(ti.time),
+            };
           })
         : [];
     return { venueOrderId: String(r.orderId), status, fills };
@@ -170,10 +177,12 @@ const SYMBOLS_REMEMBERED = 50_000;
 /** Creates the connector over a ccxt exchange instance (a `ccxt.pro` one for the stream). */
 export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOptions = {}): CcxtConnector {
   const dialect = options.dialect ?? DIALECTS[exchange.id];
-  if (!dialect) throw new Error(`no ccxt dialect for exchange ${exchange.id}: pass options.dialect (binance is built in)`);
+  if (!dialect)
+    throw new Error(`no ccxt dialect for exchange ${exchange.id}: pass options.dialect (binance is built in)`);
   const symbolOf = options.symbolOf ?? ((s: string) => s.replace('_', '/'));
   const clock = options.clock ?? systemClock;
-  const onError = options.onError ?? ((e: unknown) => process.emitWarning(`ccxt connector: ${String(e)}`, 'CcxtConnectorWarning'));
+  const onError =
+    options.onError ?? ((e: unknown) => process.emitWarning(`ccxt connector: ${String(e)}`, 'CcxtConnectorWarning'));
   /** Our client order id → ccxt symbol, for cancels and queries (older ones: from the ledger). */
   const symbols = new Map<string, string>();
   const replyListeners = new Set<(r: ExchangeReply) => void>();
@@ -192,7 +201,8 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
     const cached = symbols.get(clientOrderId);
     if (cached !== undefined) return cached;
     const ours = (await options.ledger?.getOrder(clientOrderId))?.orderDetails.symbol;
-    if (ours === undefined) throw new Error(`ccxt connector: the symbol of order ${clientOrderId} is unknown (pass options.ledger)`);
+    if (ours === undefined)
+      throw new Error(`ccxt connector: the symbol of order ${clientOrderId} is unknown (pass options.ledger)`);
     remember(clientOrderId, symbolOf(ours));
     return symbolOf(ours);
   };
@@ -209,7 +219,7 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
           await subscribe();
           break;
         } catch (err) {
-          if (!(isCcxt(err, 'NetworkError'))) onError(err);
+          if (!isCcxt(err, 'NetworkError')) onError(err);
         }
       }
       if (!stopped) for (const l of reconnectListeners) l();
@@ -228,7 +238,7 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
         for (const item of await watch()) emit(handle(item));
       } catch (err) {
         if (stopped) return;
-        if (!(isCcxt(err, 'NetworkError'))) onError(err);
+        if (!isCcxt(err, 'NetworkError')) onError(err);
         await reconnect();
       }
     }
@@ -237,8 +247,14 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
     started ??= (async () => {
       await exchange.loadMarkets();
       await subscribe();
-      void loop(() => exchange.watchOrders(), (o) => dialect.orderReply(o));
-      void loop(() => exchange.watchMyTrades(), (t) => dialect.tradeReply(t));
+      void loop(
+        () => exchange.watchOrders(),
+        (o) => dialect.orderReply(o),
+      );
+      void loop(
+        () => exchange.watchMyTrades(),
+        (t) => dialect.tradeReply(t),
+      );
     })().catch((err: unknown) => {
       started = undefined; // the exchange was out of reach: the next call tries again
       throw err;
@@ -277,7 +293,13 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
       } catch (err) {
         // "Unknown order": it already ended (a fill crossed the cancel) or never rested.
         if (isCcxt(err, 'OrderNotFound')) {
-          emit({ type: 'CANCEL_REJECTED', clientOrderId: ref.clientOrderId, ...(ref.venueOrderId ? { venueOrderId: ref.venueOrderId } : {}), reason: reasonOf(err as Error), at: clock.now() });
+          emit({
+            type: 'CANCEL_REJECTED',
+            clientOrderId: ref.clientOrderId,
+            ...(ref.venueOrderId ? { venueOrderId: ref.venueOrderId } : {}),
+            reason: reasonOf(err as Error),
+            at: clock.now(),
+          });
           return;
         }
         throw err;

@@ -142,10 +142,18 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   const byVenue = new Map<string, Working>();
   const replyListeners = new Set<(r: ExchangeReply) => void>();
   const reconnectListeners = new Set<() => void>();
-  const counters: SimulatedExchangeStats = { placements: 0, duplicatePlacements: 0, repliesSent: 0, repliesDropped: 0, repliesDuplicated: 0, reconnects: 0 };
+  const counters: SimulatedExchangeStats = {
+    placements: 0,
+    duplicatePlacements: 0,
+    repliesSent: 0,
+    repliesDropped: 0,
+    repliesDuplicated: 0,
+    reconnects: 0,
+  };
   const seed = options.seed ?? 1;
   /** The order's own draws, from the seed and its client order id. */
-  const orderRng = (clientOrderId: string): RandomSource => seededRandom(Number.parseInt(hash53(clientOrderId, seed).slice(-8), 16));
+  const orderRng = (clientOrderId: string): RandomSource =>
+    seededRandom(Number.parseInt(hash53(clientOrderId, seed).slice(-8), 16));
   /** A venue id derived from the client order id, so it does not depend on arrival order. */
   const venueIdFor = (clientOrderId: string): string => {
     let id = `V${hash53(clientOrderId, seed).slice(-10)}`;
@@ -212,7 +220,12 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
 
   /** Trades `qty` of a working order and tells the handler. */
   const fill = (o: Working, qty: string): void => {
-    const f = { venueFillId: `${o.venueOrderId}-F${++o.fillCount}`, quantity: qty, price: priceFor(o), at: clock.now() };
+    const f = {
+      venueFillId: `${o.venueOrderId}-F${++o.fillCount}`,
+      quantity: qty,
+      price: priceFor(o),
+      at: clock.now(),
+    };
     o.fills.push(f);
     o.filledQuantity = new Dec(o.filledQuantity).plus(qty).toFixed();
     o.status = new Dec(o.filledQuantity).gte(o.request.quantity) ? 'FILLED' : 'PARTIALLY_FILLED';
@@ -232,7 +245,11 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   const end = (o: Working, status: 'CANCELLED' | 'EXPIRED', reason?: string): void => {
     o.status = status;
     clock.clearTimeout(o.expiryTimer);
-    emit(status === 'CANCELLED' ? { type: 'CANCELLED', ...ref(o), ...(reason ? { reason } : {}), at: clock.now() } : { type: 'EXPIRED', ...ref(o), at: clock.now() });
+    emit(
+      status === 'CANCELLED'
+        ? { type: 'CANCELLED', ...ref(o), ...(reason ? { reason } : {}), at: clock.now() }
+        : { type: 'EXPIRED', ...ref(o), at: clock.now() },
+    );
   };
 
   /** What happens to a new order once the venue processed it. */
@@ -290,7 +307,12 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   });
 
   for (const saved of options.restore ?? []) {
-    const o: Working = { ...saved, fills: [...saved.fills], rng: orderRng(saved.clientOrderId), fillCount: saved.fills.length };
+    const o: Working = {
+      ...saved,
+      fills: [...saved.fills],
+      rng: orderRng(saved.clientOrderId),
+      fillCount: saved.fills.length,
+    };
     // Skip the draws the order already made so its future does not replay its past.
     for (let i = 0; i < saved.fills.length * 3; i++) o.rng();
     byClient.set(o.clientOrderId, o);
@@ -373,7 +395,10 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     },
 
     venueOrders: () =>
-      [...byClient.values()].map(({ expiryTimer: _t, resting: _r, rng: _g, fillCount: _n, ...o }) => ({ ...o, fills: [...o.fills] })),
+      [...byClient.values()].map(({ expiryTimer: _t, resting: _r, rng: _g, fillCount: _n, ...o }) => ({
+        ...o,
+        fills: [...o.fills],
+      })),
     setFaults(f) {
       faults = { ...f };
     },

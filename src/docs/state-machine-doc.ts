@@ -29,7 +29,10 @@ export function renderStateMachineDoc(): string {
     '',
     '| from | event | guard | to | actions |',
     '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.from} | ${r.event} | ${cell(r)} | ${r.to === r.from ? `${r.to} (stays)` : `**${r.to}**`} | ${r.actions.join(', ')} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.from} | ${r.event} | ${cell(r)} | ${r.to === r.from ? `${r.to} (stays)` : `**${r.to}**`} | ${r.actions.join(', ')} |`,
+    ),
     '',
     '## Diagram',
     '',

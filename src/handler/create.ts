@@ -4,7 +4,14 @@
 import type { StrategyCache } from '../cache.js';
 import { systemClock } from '../clock.js';
 import { cryptoRandom } from '../random.js';
-import type { CausalityChain, ExecutionDirective, OrderStatus, OrderView, RecoveryReport, ReplyOutcome } from '../types.js';
+import type {
+  CausalityChain,
+  ExecutionDirective,
+  OrderStatus,
+  OrderView,
+  RecoveryReport,
+  ReplyOutcome,
+} from '../types.js';
 import { ValidationError } from '../errors.js';
 import type { HandlerOptions, ResolvedOptions } from './options.js';
 import { Supervisor } from './supervisor.js';

@@ -118,7 +118,13 @@ export class DirectiveBook {
       const size = order.batch?.size ?? 1;
       const orderIds = causality.orderIds.slice(causality.orderIds.length - size);
       const mode = order.batch?.mode ?? 'INDEPENDENT';
-      run = new DirectiveRun(order.directiveId, mode, orderIds, orderIds.map(() => undefined), causality);
+      run = new DirectiveRun(
+        order.directiveId,
+        mode,
+        orderIds,
+        orderIds.map(() => undefined),
+        causality,
+      );
       this.active.set(run.directiveId, run);
     }
     const index = run.orderIds.indexOf(order.orderId);

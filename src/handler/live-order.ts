@@ -4,7 +4,13 @@
  * may be lost in a crash: `recover()` rebuilds it from the persisted snapshot and the venue.
  */
 import { type Actor, createActor, type Snapshot } from 'xstate';
-import { type OrderContext, type OrderEvent, type OrderMachineInput, orderMachine, statusOf } from '../../machines/order.js';
+import {
+  type OrderContext,
+  type OrderEvent,
+  type OrderMachineInput,
+  orderMachine,
+  statusOf,
+} from '../../machines/order.js';
 import type { LedgerEventType } from '../ledger/types.js';
 import { isFinal } from '../order-view.js';
 import type { OrderRequest, OrderStatus } from '../types.js';

@@ -84,4 +84,3 @@ export const BOUNDS = {
 export function placeBackoffMs(attempt: number): number {
   return 250 * 2 ** (attempt - 1);
 }
-

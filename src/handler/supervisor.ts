@@ -146,7 +146,8 @@ export class Supervisor {
   private serial<T>(key: string, task: () => Promise<T>): Promise<T> {
     const prev = this.queues.get(key) ?? Promise.resolve();
     // A stopped handler does nothing more: like a dead process, it writes nothing after its stop.
-    const guarded = (): Promise<T> => (this.stopped ? Promise.reject(new Error('the execution handler is stopped')) : task());
+    const guarded = (): Promise<T> =>
+      this.stopped ? Promise.reject(new Error('the execution handler is stopped')) : task();
     const run = prev.then(guarded, guarded);
     const tail = run.catch(() => undefined);
     this.queues.set(key, tail);
@@ -283,7 +284,9 @@ export class Supervisor {
   private async mintOrderId(): Promise<string> {
     for (;;) {
       const id = this.ids.mint('ORD');
-      const taken = this.ledger.isOrderIdTaken ? await this.ledger.isOrderIdTaken(id) : (await this.ledger.getOrder(id)) !== undefined;
+      const taken = this.ledger.isOrderIdTaken
+        ? await this.ledger.isOrderIdTaken(id)
+        : (await this.ledger.getOrder(id)) !== undefined;
       if (!taken) return id;
     }
   }
@@ -345,7 +348,12 @@ export class Supervisor {
         return;
       }
       if (result?.venueOrderId) {
-        const accepted = { type: 'ACCEPTED', clientOrderId: orderId, venueOrderId: result.venueOrderId, at: this.opts.clock.now() };
+        const accepted = {
+          type: 'ACCEPTED',
+          clientOrderId: orderId,
+          venueOrderId: result.venueOrderId,
+          at: this.opts.clock.now(),
+        };
         this.persist(() => this.onOrder(orderId, (o) => this.applyRaw(o, accepted, 'place')));
       }
     });
@@ -384,7 +392,12 @@ export class Supervisor {
   private replyToOrder(orderId: string, reply: ExchangeReply, source: ReplySource): Promise<ReplyOutcome> {
     return this.onOrder(orderId, (order) => {
       if (!order) {
-        return this.anomaly('UNKNOWN_ORDER', `no order ${orderId} was sent to the venue by this handler`, undefined, reply);
+        return this.anomaly(
+          'UNKNOWN_ORDER',
+          `no order ${orderId} was sent to the venue by this handler`,
+          undefined,
+          reply,
+        );
       }
       return this.applyReply(order, reply, source).then((o) => this.count(o, source));
     });
@@ -401,7 +414,8 @@ export class Supervisor {
   private async applyRaw(order: LiveOrder | undefined, raw: unknown, source: ReplySource): Promise<ReplyOutcome> {
     const parsed = parseReply(raw);
     if (!parsed.ok) return this.anomaly('MALFORMED_REPLY', `${source}: ${parsed.reason}`, order?.orderId, raw);
-    if (!order) return this.anomaly('UNKNOWN_ORDER', `${source} for an order this handler does not know`, undefined, raw);
+    if (!order)
+      return this.anomaly('UNKNOWN_ORDER', `${source} for an order this handler does not know`, undefined, raw);
     return this.applyReply(order, parsed.reply, source).then((o) => this.count(o, source));
   }
 
@@ -425,12 +439,20 @@ export class Supervisor {
         if (ctx.acknowledged && ctx.venueOrderId === reply.venueOrderId) return this.duplicate(order, key);
         const quiet: readonly OrderStatus[] = ['OPEN', 'PARTIALLY_FILLED', 'FILLED', 'EXPIRED'];
         const asDuplicate = quiet.includes(status) || (status === 'CANCELLED' && !ctx.gaveUp);
-        return this.applyEvent(order, { type: 'ACCEPTED', venueOrderId: reply.venueOrderId, at }, { cause, key, reply, asDuplicate });
+        return this.applyEvent(
+          order,
+          { type: 'ACCEPTED', venueOrderId: reply.venueOrderId, at },
+          { cause, key, reply, asDuplicate },
+        );
       }
       case 'FILL':
         return this.applyFill(order, reply, { cause, key });
       case 'REJECTED':
-        return this.applyEvent(order, { type: 'REJECTED', reason: reply.reason, ...venueOrderId, at }, { cause, key, reply });
+        return this.applyEvent(
+          order,
+          { type: 'REJECTED', reason: reply.reason, ...venueOrderId, at },
+          { cause, key, reply },
+        );
       case 'CANCELLED':
         return this.applyEvent(
           order,
@@ -441,7 +463,11 @@ export class Supervisor {
         return this.applyEvent(order, { type: 'EXPIRED', ...venueOrderId, at }, { cause, key, reply });
       case 'CANCEL_REJECTED':
         if (!ctx.cancelOutstanding) return this.duplicate(order, key);
-        return this.applyEvent(order, { type: 'CANCEL_REJECTED', reason: reply.reason, ...venueOrderId, at }, { cause, key, reply });
+        return this.applyEvent(
+          order,
+          { type: 'CANCEL_REJECTED', reason: reply.reason, ...venueOrderId, at },
+          { cause, key, reply },
+        );
     }
   }
 
@@ -486,10 +512,16 @@ export class Supervisor {
     const filledAfter = decAdd(filledBefore, reply.quantity);
     const quantity = order.request.quantity;
     if (decCmp(filledAfter, quantity) > 0) {
-      anomalies.push({ kind: 'OVERFILL', reason: `Invariant: filled <= quantity unless OVERFILL: fill ${reply.venueFillId} takes filled to ${filledAfter} of ${quantity}` });
+      anomalies.push({
+        kind: 'OVERFILL',
+        reason: `Invariant: filled <= quantity unless OVERFILL: fill ${reply.venueFillId} takes filled to ${filledAfter} of ${quantity}`,
+      });
     }
     if (wasRejected) {
-      anomalies.push({ kind: 'LATE_REPLY', reason: `fill ${reply.venueFillId} for a REJECTED order: a rejected order should not trade` });
+      anomalies.push({
+        kind: 'LATE_REPLY',
+        reason: `fill ${reply.venueFillId} for a REJECTED order: a rejected order should not trade`,
+      });
     }
     return this.applyEvent(order, event, { cause: meta.cause, key: meta.key, reply, fill, anomalies });
   }
@@ -588,7 +620,12 @@ export class Supervisor {
   }
 
   /** Records an anomaly durably and answers with it. */
-  private async anomaly(kind: AnomalyKind, reason: string, orderId: string | undefined, raw: unknown): Promise<ReplyOutcome> {
+  private async anomaly(
+    kind: AnomalyKind,
+    reason: string,
+    orderId: string | undefined,
+    raw: unknown,
+  ): Promise<ReplyOutcome> {
     await this.ledger.commit([this.anomalyWrite(kind, reason, orderId, raw)]);
     this.stats.anomalies++;
     return { outcome: 'anomaly', anomaly: kind, ...(orderId === undefined ? {} : { orderId }) };
@@ -598,7 +635,8 @@ export class Supervisor {
 
   private async hold(venueOrderId: string, reply: ExchangeReply): Promise<ReplyOutcome> {
     const refused = this.held.hold(venueOrderId, reply);
-    if (refused) return this.anomaly('UNKNOWN_ORDER', `venue order ${venueOrderId} is unknown and ${refused}`, undefined, reply);
+    if (refused)
+      return this.anomaly('UNKNOWN_ORDER', `venue order ${venueOrderId} is unknown and ${refused}`, undefined, reply);
     return { outcome: 'held', venueOrderId };
   }
 
@@ -661,7 +699,9 @@ export class Supervisor {
     if (run.mode === 'SEQUENTIAL') {
       const next = run.advance(index, status === 'FILLED');
       if (next !== undefined) {
-        this.persist(() => this.serial(`directive:${run.directiveId}`, () => this.recordAndPlace(run, run.recorded[next] ? [] : [next])));
+        this.persist(() =>
+          this.serial(`directive:${run.directiveId}`, () => this.recordAndPlace(run, run.recorded[next] ? [] : [next])),
+        );
       }
     }
   }
@@ -712,7 +752,9 @@ export class Supervisor {
       if (status === 'PENDING' || status === 'OPEN' || status === 'PARTIALLY_FILLED') working.push(order.orderId);
       else if (status === 'TIMED_OUT') timedOut.push(order.orderId);
     }
-    const cancelled = await Promise.all(working.map(async (id) => ((await this.cancel(id, 'cancelAll()')) ? id : null)));
+    const cancelled = await Promise.all(
+      working.map(async (id) => ((await this.cancel(id, 'cancelAll()')) ? id : null)),
+    );
     await Promise.all(timedOut.map((id) => this.cancel(id, 'cancelAll()')));
     return cancelled.filter((id): id is string => id !== null);
   }
@@ -801,7 +843,11 @@ export class Supervisor {
     if (cycle.purpose === 'ack') {
       cycle.nextAt = now + interval; // if the write fails, decide again one interval later
       // The cycle ends with the change (afterChange clears it once the order left PENDING).
-      await this.applyEvent(order, { type: 'ACK_TIMEOUT', at: now }, { cause: 'ack-timeout: the venue did not answer' });
+      await this.applyEvent(
+        order,
+        { type: 'ACK_TIMEOUT', at: now },
+        { cause: 'ack-timeout: the venue did not answer' },
+      );
       return;
     }
     cycle.slow = true;
@@ -826,7 +872,11 @@ export class Supervisor {
 
   /** Asks the venue about the order; the answer is applied on the order's queue. */
   private sendQuery(order: LiveOrder): void {
-    const token: QueryInFlight = { sentAt: this.opts.clock.now(), newsAtSend: order.newsCount, cancelsAtSend: order.cancelsDispatched };
+    const token: QueryInFlight = {
+      sentAt: this.opts.clock.now(),
+      newsAtSend: order.newsCount,
+      cancelsAtSend: order.cancelsDispatched,
+    };
     order.query = token;
     const { orderId } = order;
     const ref = refOf(order);
@@ -878,7 +928,12 @@ export class Supervisor {
     if (statusOfOrder(order) !== statusBefore) tally.ordersResolved++;
   }
 
-  private async applyNotFound(order: LiveOrder, asked: QueryInFlight, recovering: boolean, tally: ReconcileTally): Promise<void> {
+  private async applyNotFound(
+    order: LiveOrder,
+    asked: QueryInFlight,
+    recovering: boolean,
+    tally: ReconcileTally,
+  ): Promise<void> {
     const ctx = contextOf(order);
     const status = statusOfOrder(order);
     const now = this.opts.clock.now();
@@ -895,9 +950,18 @@ export class Supervisor {
     if (status === 'TIMED_OUT' && (!ctx.cancelOutstanding || order.cancelsDispatched > asked.cancelsAtSend)) return;
     const anomalies =
       status === 'OPEN' || status === 'PARTIALLY_FILLED' || status === 'CANCEL_PENDING'
-        ? [{ kind: 'VENUE_LOST_ORDER' as const, reason: `the venue does not know ${status} order ${order.orderId}: ${NOT_FOUND_AT_VENUE}` }]
+        ? [
+            {
+              kind: 'VENUE_LOST_ORDER' as const,
+              reason: `the venue does not know ${status} order ${order.orderId}: ${NOT_FOUND_AT_VENUE}`,
+            },
+          ]
         : [];
-    const outcome = await this.applyEvent(order, { type: 'NOT_FOUND', at: now }, { cause: 'query NOT_FOUND', anomalies });
+    const outcome = await this.applyEvent(
+      order,
+      { type: 'NOT_FOUND', at: now },
+      { cause: 'query NOT_FOUND', anomalies },
+    );
     if (outcome.outcome === 'anomaly') tally.anomalies++;
     tally.anomalies += anomalies.length;
   }

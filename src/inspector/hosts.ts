@@ -17,7 +17,11 @@ export function hostNameOf(header: string): string {
 }
 
 /** True when a request with this `Host` header (and `Origin`, if any) may be answered. */
-export function isAllowedRequest(hostHeader: string | undefined, origin: string | undefined, allowedHosts: ReadonlySet<string>): boolean {
+export function isAllowedRequest(
+  hostHeader: string | undefined,
+  origin: string | undefined,
+  allowedHosts: ReadonlySet<string>,
+): boolean {
   if (!hostHeader) return false;
   const ok = (name: string): boolean => isLoopbackAddress(name) || allowedHosts.has(name);
   if (!ok(hostNameOf(hostHeader))) return false;

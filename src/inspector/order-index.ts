@@ -102,5 +102,7 @@ export class OrderIndex {
 }
 
 function matches(s: OrderSummary, text: string): boolean {
-  return [s.orderId, s.venueOrderId ?? '', s.directiveId, s.symbol, s.strategyId].some((f) => f.toLowerCase().includes(text));
+  return [s.orderId, s.venueOrderId ?? '', s.directiveId, s.symbol, s.strategyId].some((f) =>
+    f.toLowerCase().includes(text),
+  );
 }

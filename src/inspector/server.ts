@@ -51,7 +51,10 @@ export class InspectorOptionsError extends Error {
 }
 
 /** The state chart of the order machine: its states and, per pair of states, the events between them. */
-export function machineGraph(): { states: readonly OrderStatus[]; edges: { from: OrderStatus; to: OrderStatus; events: string[] }[] } {
+export function machineGraph(): {
+  states: readonly OrderStatus[];
+  edges: { from: OrderStatus; to: OrderStatus; events: string[] }[];
+} {
   const edges = new Map<string, { from: OrderStatus; to: OrderStatus; events: string[] }>();
   for (const r of transitionTable()) {
     if (r.from === r.to) continue;
@@ -67,7 +70,9 @@ export function machineGraph(): { states: readonly OrderStatus[]; edges: { from:
 export async function startInspector(options: InspectorOptions): Promise<Inspector> {
   const host = options.host ?? '127.0.0.1';
   if (!isLoopbackAddress(host) && !options.exposeOnNetwork) {
-    throw new InspectorOptionsError(`refusing to listen on ${host}: the inspector has no authentication; pass exposeOnNetwork (--expose) to serve beyond this machine`);
+    throw new InspectorOptionsError(
+      `refusing to listen on ${host}: the inspector has no authentication; pass exposeOnNetwork (--expose) to serve beyond this machine`,
+    );
   }
   const allowed = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
   if (!isLoopbackAddress(host) && host !== '0.0.0.0' && host !== '::') allowed.add(host.toLowerCase());
@@ -133,15 +138,19 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-store',
-        'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+        'content-security-policy':
+          "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
       });
       res.end(page);
       return;
     }
     if (url.pathname === '/api/machine') return json(res, 200, machineGraph());
-    if (url.pathname === '/api/summary') return json(res, 200, { counts: index.statusCounts(), total: index.size, anomalies });
+    if (url.pathname === '/api/summary')
+      return json(res, 200, { counts: index.statusCounts(), total: index.size, anomalies });
     if (url.pathname === '/api/orders') {
-      const statuses = (url.searchParams.get('status') ?? '').split(',').filter((s): s is OrderStatus => (ORDER_STATUSES as readonly string[]).includes(s));
+      const statuses = (url.searchParams.get('status') ?? '')
+        .split(',')
+        .filter((s): s is OrderStatus => (ORDER_STATUSES as readonly string[]).includes(s));
       const offset = clampInt(url.searchParams.get('offset'), 0, 0, Number.MAX_SAFE_INTEGER);
       const limit = clampInt(url.searchParams.get('limit'), 100, 1, 1_000);
       return json(res, 200, index.page({ statuses, text: url.searchParams.get('q') ?? '', offset, limit }));
@@ -167,7 +176,10 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   // ─── WebSocket: pushes of what changed ─────────────────────────────────────────────────
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/ws' || !isAllowedRequest(req.headers.host, req.headers.origin, allowed)) {
+    if (
+      new URL(req.url ?? '/', 'http://localhost').pathname !== '/ws' ||
+      !isAllowedRequest(req.headers.host, req.headers.origin, allowed)
+    ) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }

@@ -97,7 +97,12 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): StrategyL
           const known = stored.view.fills.find((f) => f.venueFillId === w.fill.venueFillId);
           if (!known) stored.view = withFill(stored.view, w.fill) as LedgerOrder;
           else if (known.commission === undefined && w.fill.commission !== undefined) {
-            stored.view = withCommission(stored.view, known.venueFillId, w.fill.commission, w.fill.commissionAsset) as LedgerOrder;
+            stored.view = withCommission(
+              stored.view,
+              known.venueFillId,
+              w.fill.commission,
+              w.fill.commissionAsset,
+            ) as LedgerOrder;
           }
           break;
         }

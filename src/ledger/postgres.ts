@@ -24,7 +24,17 @@ import { type Clock, systemClock } from '../clock.js';
 import { decAdd, decEq } from '../decimal.js';
 import { LedgerFencedError, LedgerIntegrityError } from '../errors.js';
 import { LedgerPublisher, anomalyEvent, changeEvent, placedEvent } from './publisher.js';
-import { type AnomalyRow, type FillRow, type OrderRow, sqlOpen, type TransitionRow, anomalyOf, fillOf, orderOf, transitionOf } from './rows.js';
+import {
+  type AnomalyRow,
+  type FillRow,
+  type OrderRow,
+  sqlOpen,
+  type TransitionRow,
+  anomalyOf,
+  fillOf,
+  orderOf,
+  transitionOf,
+} from './rows.js';
 import type { LedgerOrder, LedgerUpdatedEvent, LedgerWrite, StrategyLedger } from './types.js';
 
 /** Options of the PostgreSQL ledger. */
@@ -160,14 +170,20 @@ interface PendingCommit {
 }
 
 /** Connects to PostgreSQL, creates or migrates the schema and, unless read-only, takes the lease. */
-export async function connectPostgresLedger(connectionString: string, options: PostgresLedgerOptions): Promise<PostgresLedger> {
+export async function connectPostgresLedger(
+  connectionString: string,
+  options: PostgresLedgerOptions,
+): Promise<PostgresLedger> {
   const strategyId = options?.strategyId;
-  if (typeof strategyId !== 'string' || strategyId.length === 0) throw new Error('connectPostgresLedger: strategyId is required');
+  if (typeof strategyId !== 'string' || strategyId.length === 0)
+    throw new Error('connectPostgresLedger: strategyId is required');
   const schema = options.schema ?? 'execution_handler';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`connectPostgresLedger: schema must be a lower-case SQL identifier, got ${schema}`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new Error(`connectPostgresLedger: schema must be a lower-case SQL identifier, got ${schema}`);
   const readOnly = options.readOnly ?? false;
   const leaseMs = options.leaseMs ?? 10_000;
-  if (!Number.isInteger(leaseMs) || leaseMs < 100) throw new Error(`connectPostgresLedger: leaseMs must be an integer >= 100, got ${leaseMs}`);
+  if (!Number.isInteger(leaseMs) || leaseMs < 100)
+    throw new Error(`connectPostgresLedger: leaseMs must be an integer >= 100, got ${leaseMs}`);
   const clock = options.clock ?? systemClock;
   const holderId = options.holderId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const t = (table: string): string => `${schema}.${table}`;
@@ -196,7 +212,9 @@ export async function connectPostgresLedger(connectionString: string, options: P
 
   const fence = (reason: string): LedgerFencedError => {
     if (!fenced) {
-      fenced = new LedgerFencedError(`strategy ${strategyId}: ${reason}; this ledger (holder ${holderId}, token ${fencingToken}) may no longer write`);
+      fenced = new LedgerFencedError(
+        `strategy ${strategyId}: ${reason}; this ledger (holder ${holderId}, token ${fencingToken}) may no longer write`,
+      );
       clock.clearTimeout(renewTimer);
       for (const l of fencedListeners) l(fenced);
     }
@@ -241,9 +259,14 @@ export async function connectPostgresLedger(connectionString: string, options: P
     fencingToken = await tryAcquire();
     while (fencingToken === undefined) {
       if (!options.waitForLease) {
-        const holder = await pool.query<{ holder_id: string }>(`SELECT holder_id FROM ${t('owners')} WHERE strategy_id = $1`, [strategyId]);
+        const holder = await pool.query<{ holder_id: string }>(
+          `SELECT holder_id FROM ${t('owners')} WHERE strategy_id = $1`,
+          [strategyId],
+        );
         await pool.end();
-        throw new LeaseHeldError(`strategy ${strategyId} is owned by ${holder.rows[0]?.holder_id ?? 'another process'} whose lease is live`);
+        throw new LeaseHeldError(
+          `strategy ${strategyId} is owned by ${holder.rows[0]?.holder_id ?? 'another process'} whose lease is live`,
+        );
       }
       await new Promise<void>((r) => clock.setTimeout(r, Math.floor(leaseMs / 3)));
       fencingToken = await tryAcquire();
@@ -259,12 +282,16 @@ export async function connectPostgresLedger(connectionString: string, options: P
   const applyBatch = async (c: pg.PoolClient, writes: readonly LedgerWrite[]): Promise<LedgerUpdatedEvent[]> => {
     const events: LedgerUpdatedEvent[] = [];
     const ownOrder = async (orderId: string, what: string): Promise<OrderRow> => {
-      const r = await c.query<OrderRow>(`SELECT * FROM ${t('orders')} WHERE order_id = $1 AND strategy_id = $2`, [orderId, strategyId]);
+      const r = await c.query<OrderRow>(`SELECT * FROM ${t('orders')} WHERE order_id = $1 AND strategy_id = $2`, [
+        orderId,
+        strategyId,
+      ]);
       if (!r.rows[0]) throw new LedgerIntegrityError(`${what} for unknown order ${orderId}`);
       return r.rows[0];
     };
     const checkScope = (s: string): void => {
-      if (s !== strategyId) throw new LedgerIntegrityError(`record of strategy ${s} in a ledger scoped to ${strategyId}`);
+      if (s !== strategyId)
+        throw new LedgerIntegrityError(`record of strategy ${s} in a ledger scoped to ${strategyId}`);
     };
     for (const w of writes) {
       switch (w.kind) {
@@ -274,7 +301,16 @@ export async function connectPostgresLedger(connectionString: string, options: P
           const r = await c.query(
             `INSERT INTO ${t('orders')} (order_id, strategy_id, directive_id, status, order_details, causality, placed_at, batch, changed_at, fencing_token)
              VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, $6, $8) ON CONFLICT (order_id) DO NOTHING`,
-            [o.orderId, o.strategyId, o.directiveId, JSON.stringify(o.orderDetails), JSON.stringify(o.causality), o.at, o.batch ? JSON.stringify(o.batch) : null, fencingToken],
+            [
+              o.orderId,
+              o.strategyId,
+              o.directiveId,
+              JSON.stringify(o.orderDetails),
+              JSON.stringify(o.causality),
+              o.at,
+              o.batch ? JSON.stringify(o.batch) : null,
+              fencingToken,
+            ],
           );
           if (r.rowCount === 0) throw new LedgerIntegrityError(`order ${o.orderId} is already recorded`);
           events.push(placedEvent(o));
@@ -286,14 +322,34 @@ export async function connectPostgresLedger(connectionString: string, options: P
           await c.query(
             `INSERT INTO ${t('transitions')} (order_id, seq, event_type, from_status, to_status, at, cause, venue_order_id, reject_reason, fencing_token)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-            [w.orderId, seq, w.eventType, w.from, w.to, w.at, w.cause, w.venueOrderId ?? null, w.rejectReason ?? null, fencingToken],
+            [
+              w.orderId,
+              seq,
+              w.eventType,
+              w.from,
+              w.to,
+              w.at,
+              w.cause,
+              w.venueOrderId ?? null,
+              w.rejectReason ?? null,
+              fencingToken,
+            ],
           );
           await c.query(
             `UPDATE ${t('orders')} SET status = $2, last_seq = $3, changed_at = GREATEST(changed_at, $4),
                venue_order_id = COALESCE($5, venue_order_id), reject_reason = COALESCE($6, reject_reason),
                snapshot = COALESCE($7, snapshot), fencing_token = $8
              WHERE order_id = $1`,
-            [w.orderId, w.to, seq, w.at, w.venueOrderId ?? null, w.rejectReason ?? null, w.snapshot === undefined ? null : JSON.stringify(w.snapshot), fencingToken],
+            [
+              w.orderId,
+              w.to,
+              seq,
+              w.at,
+              w.venueOrderId ?? null,
+              w.rejectReason ?? null,
+              w.snapshot === undefined ? null : JSON.stringify(w.snapshot),
+              fencingToken,
+            ],
           );
           events.push(changeEvent(strategyId, w, seq));
           break;
@@ -301,7 +357,12 @@ export async function connectPostgresLedger(connectionString: string, options: P
         case 'fill': {
           const row = await ownOrder(w.orderId, 'fill');
           const f = w.fill;
-          const known = (await c.query<FillRow>(`SELECT * FROM ${t('fills')} WHERE order_id = $1 AND venue_fill_id = $2`, [w.orderId, f.venueFillId])).rows[0];
+          const known = (
+            await c.query<FillRow>(`SELECT * FROM ${t('fills')} WHERE order_id = $1 AND venue_fill_id = $2`, [
+              w.orderId,
+              f.venueFillId,
+            ])
+          ).rows[0];
           if (known) {
             if (!(decEq(known.quantity, f.quantity) && decEq(known.price, f.price))) {
               throw new LedgerIntegrityError(`conflicting fill ${f.venueFillId} for order ${w.orderId}`);
@@ -317,26 +378,46 @@ export async function connectPostgresLedger(connectionString: string, options: P
           await c.query(
             `INSERT INTO ${t('fills')} (order_id, venue_fill_id, ordinal, fill_id, quantity, price, commission, commission_asset, at)
              VALUES ($1, $2, (SELECT COUNT(*) + 1 FROM ${t('fills')} WHERE order_id = $1), $3, $4, $5, $6, $7, $8)`,
-            [w.orderId, f.venueFillId, f.fillId, f.quantity, f.price, f.commission ?? null, f.commissionAsset ?? null, f.at],
+            [
+              w.orderId,
+              f.venueFillId,
+              f.fillId,
+              f.quantity,
+              f.price,
+              f.commission ?? null,
+              f.commissionAsset ?? null,
+              f.at,
+            ],
           );
-          await c.query(`UPDATE ${t('orders')} SET filled_quantity = $1 WHERE order_id = $2`, [decAdd(row.filled_quantity, f.quantity), w.orderId]);
+          await c.query(`UPDATE ${t('orders')} SET filled_quantity = $1 WHERE order_id = $2`, [
+            decAdd(row.filled_quantity, f.quantity),
+            w.orderId,
+          ]);
           break;
         }
         case 'anomaly': {
           const a = w.anomaly;
           checkScope(a.strategyId);
-          await c.query(`INSERT INTO ${t('anomalies')} (strategy_id, kind, reason, order_id, at, reply) VALUES ($1, $2, $3, $4, $5, $6)`, [
-            a.strategyId,
-            a.kind,
-            a.reason,
-            a.orderId ?? null,
-            a.at,
-            a.reply === undefined ? null : JSON.stringify(a.reply),
-          ]);
+          await c.query(
+            `INSERT INTO ${t('anomalies')} (strategy_id, kind, reason, order_id, at, reply) VALUES ($1, $2, $3, $4, $5, $6)`,
+            [
+              a.strategyId,
+              a.kind,
+              a.reason,
+              a.orderId ?? null,
+              a.at,
+              a.reply === undefined ? null : JSON.stringify(a.reply),
+            ],
+          );
           const status =
             a.orderId === undefined
               ? undefined
-              : (await c.query<{ status: OrderRow['status'] }>(`SELECT status FROM ${t('orders')} WHERE order_id = $1 AND strategy_id = $2`, [a.orderId, strategyId])).rows[0]?.status;
+              : (
+                  await c.query<{ status: OrderRow['status'] }>(
+                    `SELECT status FROM ${t('orders')} WHERE order_id = $1 AND strategy_id = $2`,
+                    [a.orderId, strategyId],
+                  )
+                ).rows[0]?.status;
           events.push(anomalyEvent(a, status));
           break;
         }
@@ -352,8 +433,12 @@ export async function connectPostgresLedger(connectionString: string, options: P
     try {
       c = await pool.connect();
       await c.query('BEGIN');
-      const owner = await c.query<{ fencing_token: number }>(`SELECT fencing_token FROM ${t('owners')} WHERE strategy_id = $1 FOR SHARE`, [strategyId]);
-      if (owner.rows[0]?.fencing_token !== fencingToken) throw fence(`the lease is now held with token ${owner.rows[0]?.fencing_token ?? 'none'}`);
+      const owner = await c.query<{ fencing_token: number }>(
+        `SELECT fencing_token FROM ${t('owners')} WHERE strategy_id = $1 FOR SHARE`,
+        [strategyId],
+      );
+      if (owner.rows[0]?.fencing_token !== fencingToken)
+        throw fence(`the lease is now held with token ${owner.rows[0]?.fencing_token ?? 'none'}`);
       for (const p of batch) {
         await c.query('SAVEPOINT one_commit');
         try {
@@ -366,7 +451,8 @@ export async function connectPostgresLedger(connectionString: string, options: P
       }
       const events = outcomes.flatMap((o) => o.events ?? []);
       if (events.length > 0) {
-        const r = await c.query<{ id: number }>(`INSERT INTO ${t('ledger_events')} (strategy_id, holder_id, fencing_token, events) VALUES ($1, $2, $3, $4) RETURNING id`,
+        const r = await c.query<{ id: number }>(
+          `INSERT INTO ${t('ledger_events')} (strategy_id, holder_id, fencing_token, events) VALUES ($1, $2, $3, $4) RETURNING id`,
           [strategyId, holderId, fencingToken, JSON.stringify(events)],
         );
         await c.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ schema, strategyId, id: r.rows[0]!.id })]);
@@ -403,7 +489,10 @@ export async function connectPostgresLedger(connectionString: string, options: P
 
   // ─── Events of other processes ──────────────────────────────────────────────────────────
 
-  const lastEvent = await pool.query<{ id: number | null }>(`SELECT max(id) AS id FROM ${t('ledger_events')} WHERE strategy_id = $1`, [strategyId]);
+  const lastEvent = await pool.query<{ id: number | null }>(
+    `SELECT max(id) AS id FROM ${t('ledger_events')} WHERE strategy_id = $1`,
+    [strategyId],
+  );
   let deliveredId = lastEvent.rows[0]?.id ?? 0;
   let catchingUp: Promise<void> | undefined;
   let again = false;
@@ -468,8 +557,16 @@ export async function connectPostgresLedger(connectionString: string, options: P
     FROM ${t('fills')} f WHERE f.order_id = o.order_id), '[]') AS fills FROM ${t('orders')} o`;
   const ordersWhere = async (where: string, params: unknown[], orderBy: string): Promise<LedgerOrder[]> => {
     assertOpen();
-    const r = await pool.query<OrderRow & { fills: FillRow[] }>(`${ORDER_WITH_FILLS} WHERE o.strategy_id = $1 AND ${where} ORDER BY ${orderBy}`, [strategyId, ...params]);
-    return r.rows.map((row) => orderOf(row, row.fills.map((f) => fillOf({ ...f, at: Number(f.at) }))));
+    const r = await pool.query<OrderRow & { fills: FillRow[] }>(
+      `${ORDER_WITH_FILLS} WHERE o.strategy_id = $1 AND ${where} ORDER BY ${orderBy}`,
+      [strategyId, ...params],
+    );
+    return r.rows.map((row) =>
+      orderOf(
+        row,
+        row.fills.map((f) => fillOf({ ...f, at: Number(f.at) })),
+      ),
+    );
   };
   const assertOpen = (): void => {
     if (closed) throw new Error('ledger is closed');
@@ -514,7 +611,9 @@ export async function connectPostgresLedger(connectionString: string, options: P
     },
     async getAnomalies() {
       assertOpen();
-      const r = await pool.query<AnomalyRow>(`SELECT * FROM ${t('anomalies')} WHERE strategy_id = $1 ORDER BY id`, [strategyId]);
+      const r = await pool.query<AnomalyRow>(`SELECT * FROM ${t('anomalies')} WHERE strategy_id = $1 ORDER BY id`, [
+        strategyId,
+      ]);
       return r.rows.map(anomalyOf);
     },
     getOpenOrders: () => ordersWhere(sqlOpen('o.status'), [], 'o.placed_at, o.order_id'),
@@ -534,7 +633,10 @@ export async function connectPostgresLedger(connectionString: string, options: P
       // A clean stop hands the strategy over at once instead of after the lease runs out.
       if (fencingToken !== undefined && !fenced) {
         await pool
-          .query(`UPDATE ${t('owners')} SET lease_expires_at = now() - interval '1 millisecond' WHERE strategy_id = $1 AND fencing_token = $2`, [strategyId, fencingToken])
+          .query(
+            `UPDATE ${t('owners')} SET lease_expires_at = now() - interval '1 millisecond' WHERE strategy_id = $1 AND fencing_token = $2`,
+            [strategyId, fencingToken],
+          )
           .catch(() => undefined);
       }
       await catchingUp;
@@ -551,10 +653,14 @@ async function migrate(pool: pg.Pool, schema: string): Promise<void> {
     await c.query('BEGIN');
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`execution-handler:${schema}`]);
     await c.query(schemaSql(schema));
-    const row = (await c.query<{ value: string }>(`SELECT value FROM ${schema}.meta WHERE key = 'schema_version'`)).rows[0];
-    if (!row) await c.query(`INSERT INTO ${schema}.meta (key, value) VALUES ('schema_version', $1)`, [String(SCHEMA_VERSION)]);
+    const row = (await c.query<{ value: string }>(`SELECT value FROM ${schema}.meta WHERE key = 'schema_version'`))
+      .rows[0];
+    if (!row)
+      await c.query(`INSERT INTO ${schema}.meta (key, value) VALUES ('schema_version', $1)`, [String(SCHEMA_VERSION)]);
     else if (Number(row.value) > SCHEMA_VERSION) {
-      throw new Error(`ledger schema version ${row.value} is newer than this execution-handler understands (${SCHEMA_VERSION})`);
+      throw new Error(
+        `ledger schema version ${row.value} is newer than this execution-handler understands (${SCHEMA_VERSION})`,
+      );
     }
     await c.query('COMMIT');
   } catch (err) {

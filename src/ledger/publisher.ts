@@ -8,12 +8,27 @@ import type { AnomalyRecord, ChangeInput, LedgerListener, LedgerUpdatedEvent, Or
 
 /** The event of an `order` record: the order is born PENDING. */
 export function placedEvent(o: OrderRecordInput): LedgerUpdatedEvent {
-  return { type: 'STRATEGY_LEDGER_UPDATED', eventType: 'ORDER_PLACED', strategyId: o.strategyId, orderId: o.orderId, status: 'PENDING', at: o.at };
+  return {
+    type: 'STRATEGY_LEDGER_UPDATED',
+    eventType: 'ORDER_PLACED',
+    strategyId: o.strategyId,
+    orderId: o.orderId,
+    status: 'PENDING',
+    at: o.at,
+  };
 }
 
 /** The event of a `change` record, with the `seq` the ledger gave it. */
 export function changeEvent(strategyId: string, c: ChangeInput, seq: number): LedgerUpdatedEvent {
-  return { type: 'STRATEGY_LEDGER_UPDATED', eventType: c.eventType, strategyId, orderId: c.orderId, status: c.to, seq, at: c.at };
+  return {
+    type: 'STRATEGY_LEDGER_UPDATED',
+    eventType: c.eventType,
+    strategyId,
+    orderId: c.orderId,
+    status: c.to,
+    seq,
+    at: c.at,
+  };
 }
 
 /** The event of an `anomaly` record; order fields only when the order is known (`status`). */

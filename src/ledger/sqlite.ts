@@ -13,7 +13,17 @@ import Database from 'better-sqlite3';
 import { decAdd, decEq } from '../decimal.js';
 import { LedgerIntegrityError } from '../errors.js';
 import { LedgerPublisher, anomalyEvent, changeEvent, placedEvent } from './publisher.js';
-import { type AnomalyRow, type FillRow, type OrderRow, sqlOpen, type TransitionRow, anomalyOf, fillOf, orderOf, transitionOf } from './rows.js';
+import {
+  type AnomalyRow,
+  type FillRow,
+  type OrderRow,
+  sqlOpen,
+  type TransitionRow,
+  anomalyOf,
+  fillOf,
+  orderOf,
+  transitionOf,
+} from './rows.js';
 import type { LedgerOrder, LedgerUpdatedEvent, LedgerWrite, StrategyLedger } from './types.js';
 
 /** Options of the SQLite ledger. */
@@ -213,7 +223,8 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
             at: a.at,
             reply: a.reply === undefined ? null : JSON.stringify(a.reply),
           });
-          const status = a.orderId === undefined ? undefined : (q.orderById.get(a.orderId) as OrderRow | undefined)?.status;
+          const status =
+            a.orderId === undefined ? undefined : (q.orderById.get(a.orderId) as OrderRow | undefined)?.status;
           events.push(anomalyEvent(a, status));
           break;
         }
@@ -316,7 +327,9 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
     },
     async getOrdersByDirective(directiveId) {
       assertOpen();
-      const rows = (scope === undefined ? q.byDirectiveAll.all(directiveId) : q.byDirectiveOf.all(scope, directiveId)) as OrderRow[];
+      const rows = (
+        scope === undefined ? q.byDirectiveAll.all(directiveId) : q.byDirectiveOf.all(scope, directiveId)
+      ) as OrderRow[];
       return rows.map(toView);
     },
     subscribe: (listener) => publisher.subscribe(listener),
@@ -341,7 +354,9 @@ function migrate(db: Database.Database): void {
   const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
   if (!row) db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
   else if (Number(row.value) > SCHEMA_VERSION) {
-    throw new Error(`ledger schema version ${row.value} is newer than this execution-handler understands (${SCHEMA_VERSION})`);
+    throw new Error(
+      `ledger schema version ${row.value} is newer than this execution-handler understands (${SCHEMA_VERSION})`,
+    );
   }
 }
 
@@ -383,9 +398,12 @@ function prepare(db: Database.Database) {
     openAll: db.prepare(`SELECT * FROM orders WHERE ${sqlOpen()} ORDER BY placed_at, order_id`),
     openOf: db.prepare(`SELECT * FROM orders WHERE strategy_id = ? AND ${sqlOpen()} ORDER BY placed_at, order_id`),
     changedAll: db.prepare('SELECT * FROM orders WHERE changed_at >= ? ORDER BY changed_at, order_id'),
-    changedOf: db.prepare('SELECT * FROM orders WHERE strategy_id = ? AND changed_at >= ? ORDER BY changed_at, order_id'),
+    changedOf: db.prepare(
+      'SELECT * FROM orders WHERE strategy_id = ? AND changed_at >= ? ORDER BY changed_at, order_id',
+    ),
     byDirectiveAll: db.prepare('SELECT * FROM orders WHERE directive_id = ? ORDER BY placed_at, order_id'),
-    byDirectiveOf: db.prepare('SELECT * FROM orders WHERE strategy_id = ? AND directive_id = ? ORDER BY placed_at, order_id'),
+    byDirectiveOf: db.prepare(
+      'SELECT * FROM orders WHERE strategy_id = ? AND directive_id = ? ORDER BY placed_at, order_id',
+    ),
   };
 }
-

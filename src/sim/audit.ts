@@ -20,7 +20,11 @@ export interface VenueTruth {
  * Checks promises 1-4 and the ledger's order for every order the venue knows; with `converged`,
  * also that every order agrees with the venue and none is left open. Returns the problems found.
  */
-export async function auditAgainstVenue(ledger: StrategyLedger, venue: VenueTruth, opts: { converged: boolean }): Promise<string[]> {
+export async function auditAgainstVenue(
+  ledger: StrategyLedger,
+  venue: VenueTruth,
+  opts: { converged: boolean },
+): Promise<string[]> {
   const problems: string[] = [];
   const truth = venue.venueOrders();
   const overfilled = new Set((await ledger.getAnomalies()).filter((a) => a.kind === 'OVERFILL').map((a) => a.orderId));
@@ -34,10 +38,12 @@ export async function auditAgainstVenue(ledger: StrategyLedger, venue: VenueTrut
     const ids = order.fills.map((f) => f.venueFillId);
     if (new Set(ids).size !== ids.length) problems.push(`Promise 2: ${order.orderId} has a fill applied twice`);
     const venueFills = new Set(v.fills.map((f) => f.venueFillId));
-    for (const id of ids) if (!venueFills.has(id)) problems.push(`Promise 2: ${order.orderId} has fill ${id} the venue never made`);
+    for (const id of ids)
+      if (!venueFills.has(id)) problems.push(`Promise 2: ${order.orderId} has fill ${id} the venue never made`);
     // Promise 3: quantities.
     const sum = order.fills.reduce((s, f) => decAdd(s, f.quantity), '0');
-    if (decCmp(sum, order.filledQuantity) !== 0) problems.push(`Promise 3: ${order.orderId} filled ${order.filledQuantity} != sum of fills ${sum}`);
+    if (decCmp(sum, order.filledQuantity) !== 0)
+      problems.push(`Promise 3: ${order.orderId} filled ${order.filledQuantity} != sum of fills ${sum}`);
     if (decCmp(order.filledQuantity, order.orderDetails.quantity) > 0 && !overfilled.has(order.orderId)) {
       problems.push(`Invariant: filled <= quantity unless OVERFILL (${order.orderId})`);
     }
@@ -45,10 +51,12 @@ export async function auditAgainstVenue(ledger: StrategyLedger, venue: VenueTrut
     const transitions = await ledger.getTransitions(order.orderId);
     transitions.forEach((t, i) => {
       if (t.seq !== i + 1) problems.push(`Ledger: ${order.orderId} seq ${t.seq} at position ${i + 1}`);
-      if (t.from !== t.to && !EDGES.has(`${t.from}>${t.to}`)) problems.push(`Promise 4: ${order.orderId} made illegal change ${t.from} -> ${t.to}`);
+      if (t.from !== t.to && !EDGES.has(`${t.from}>${t.to}`))
+        problems.push(`Promise 4: ${order.orderId} made illegal change ${t.from} -> ${t.to}`);
     });
     if (opts.converged) {
-      if (v.fills.length !== ids.length) problems.push(`Promise 7: ${order.orderId} has ${ids.length} fills, the venue ${v.fills.length}`);
+      if (v.fills.length !== ids.length)
+        problems.push(`Promise 7: ${order.orderId} has ${ids.length} fills, the venue ${v.fills.length}`);
       const expected: Record<string, OrderStatus[]> = {
         FILLED: ['FILLED'],
         CANCELLED: ['CANCELLED'],

@@ -54,7 +54,8 @@ export async function runSeed(seed: number): Promise<SeedResult> {
     ...options,
     onStep: async (step, ledger, exchange) => {
       if (step % CHECK_EVERY_STEPS !== 0) return;
-      for (const p of await auditAgainstVenue(ledger, exchange, { converged: false })) problems.push(`step ${step}: ${p}`);
+      for (const p of await auditAgainstVenue(ledger, exchange, { converged: false }))
+        problems.push(`step ${step}: ${p}`);
     },
   });
   problems.push(...(await auditAgainstVenue(result.ledger, result.exchange, { converged: true })));

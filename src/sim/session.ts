@@ -171,7 +171,16 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
   const recovery = resume ? await whileAdvancing(clock, handler.recover()) : undefined;
   let restarts = 0;
   let done = false;
-  const stateNow = (): SessionState => ({ version: 1, seed, total, placed, directives, now: clock.now(), done, venue: exchange.venueOrders() });
+  const stateNow = (): SessionState => ({
+    version: 1,
+    seed,
+    total,
+    placed,
+    directives,
+    now: clock.now(),
+    done,
+    venue: exchange.venueOrders(),
+  });
   options.onStateReader?.(stateNow);
   const checkpoint = (): void => options.onCheckpoint?.(stateNow());
   const orderIds: string[] = [];
@@ -180,7 +189,8 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
     const burst = 1 + Math.floor(rnd() * 3);
     for (let b = 0; b < burst && placed < total; b++) {
       const size = Math.min(total - placed, rnd() < 0.8 ? 1 : 2 + Math.floor(rnd() * 2));
-      const mode: BatchMode = size === 1 ? 'INDEPENDENT' : pick(rnd, ['INDEPENDENT', 'COORDINATED', 'SEQUENTIAL'] as const);
+      const mode: BatchMode =
+        size === 1 ? 'INDEPENDENT' : pick(rnd, ['INDEPENDENT', 'COORDINATED', 'SEQUENTIAL'] as const);
       const directive: ExecutionDirective = {
         directiveId: `DIR_${seed}_${++directives}`,
         causality: {

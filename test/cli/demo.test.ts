@@ -17,7 +17,11 @@ describe('execution-handler CLI', () => {
   it('demo runs a faulty session into a SQLite file and reports a clean audit; history reads it back', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eh-cli-'));
     const ledger = join(dir, 'demo.db');
-    const out = execFileSync('node', [...cli, 'demo', '--orders', '150', '--seed', '4', '--no-progress', '--ledger', ledger], { encoding: 'utf8' });
+    const out = execFileSync(
+      'node',
+      [...cli, 'demo', '--orders', '150', '--seed', '4', '--no-progress', '--ledger', ledger],
+      { encoding: 'utf8' },
+    );
     expect(out).toContain('execution-handler demo: 150 orders, seed 4');
     expect(out).toMatch(/FILLED\s+│\s+\d+/);
     expect(out).toContain('duplicate replies dropped');
@@ -41,7 +45,9 @@ describe('execution-handler CLI', () => {
   it('Ctrl-C saves the session and --resume finishes it with a clean audit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eh-cli-'));
     const ledger = join(dir, 'demo.db');
-    const child = spawn('node', [...cli, 'demo', '--orders', '1500', '--no-progress', '--ledger', ledger], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('node', [...cli, 'demo', '--orders', '1500', '--no-progress', '--ledger', ledger], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.on('data', (d) => {
       stdout += String(d);
@@ -74,7 +80,24 @@ describe('execution-handler CLI', () => {
   it('demo --inspect serves the view while it runs and after, says so, and stops on Ctrl-C; inspect opens a file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eh-cli-'));
     const ledger = join(dir, 'demo.db');
-    const child = spawn('node', [...cli, 'demo', '--inspect', '--port', '0', '--orders', '60', '--pace', '5', '--no-progress', '--ledger', ledger], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'node',
+      [
+        ...cli,
+        'demo',
+        '--inspect',
+        '--port',
+        '0',
+        '--orders',
+        '60',
+        '--pace',
+        '5',
+        '--no-progress',
+        '--ledger',
+        ledger,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     child.stdout.on('data', (d) => {
       stdout += String(d);
@@ -90,7 +113,9 @@ describe('execution-handler CLI', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
 
-    const viewer = spawn('node', [...cli, 'inspect', '--port', '0', '--ledger', ledger], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const viewer = spawn('node', [...cli, 'inspect', '--port', '0', '--ledger', ledger], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     viewer.stdout.on('data', (d) => {
       out += String(d);
@@ -111,7 +136,16 @@ describe('execution-handler CLI', () => {
 
   it('demo --venue binance-local trades through ccxt against the local Binance-format server and audits clean', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eh-cli-'));
-    const out = run(['demo', '--venue', 'binance-local', '--orders', '80', '--no-progress', '--ledger', join(dir, 'b.db')]);
+    const out = run([
+      'demo',
+      '--venue',
+      'binance-local',
+      '--orders',
+      '80',
+      '--no-progress',
+      '--ledger',
+      join(dir, 'b.db'),
+    ]);
     expect(out.stdout).toContain('local Binance spot');
     expect(out.stdout).toContain('execution-handler demo on binance-local: 80 orders');
     expect(out.stdout).toMatch(/stream subscriptions \(1 \+ reconnects\)\s+│\s+2/);

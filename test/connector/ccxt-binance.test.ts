@@ -51,7 +51,11 @@ let directive = 0;
 async function rig(options: { timeoutMs?: number } = {}): Promise<Rig> {
   const venue = await startBinanceLocal({ apiKey: 'local-key', secret: 'local-secret', balance: '100000' });
   const ledger = createMemoryLedger({ strategyId: 'CCXT' });
-  const connector = createCcxtConnector(await localBinance(venue.url, options.timeoutMs), { ledger, reconnectDelayMs: 100, onError: () => {} });
+  const connector = createCcxtConnector(await localBinance(venue.url, options.timeoutMs), {
+    ledger,
+    reconnectDelayMs: 100,
+    onError: () => {},
+  });
   await connector.start();
   const handler = await createExecutionHandler({
     strategyId: 'CCXT',
@@ -70,13 +74,18 @@ async function rig(options: { timeoutMs?: number } = {}): Promise<Rig> {
     handler,
     ledger,
     async place(order) {
-      const { orderIds } = await handler.execute({ directiveId: `D${++directive}`, causality: chain(), orders: [order] });
+      const { orderIds } = await handler.execute({
+        directiveId: `D${++directive}`,
+        causality: chain(),
+        orders: [order],
+      });
       return orderIds[0]!;
     },
     async until(orderId, status, ms = 5_000) {
       const end = performance.now() + ms;
       while (handler.order(orderId)?.status !== status) {
-        if (performance.now() > end) throw new Error(`order ${orderId} is ${handler.order(orderId)?.status}, not ${status}, after ${ms} ms`);
+        if (performance.now() > end)
+          throw new Error(`order ${orderId} is ${handler.order(orderId)?.status}, not ${status}, after ${ms} ms`);
         await new Promise((res) => setTimeout(res, 20));
       }
     },
@@ -85,7 +94,13 @@ async function rig(options: { timeoutMs?: number } = {}): Promise<Rig> {
   return r;
 }
 
-const limit = (quantity: string, price: string, side: 'BUY' | 'SELL' = 'BUY'): OrderRequest => ({ symbol: 'BTC_USDT', side, type: 'LIMIT', quantity, price });
+const limit = (quantity: string, price: string, side: 'BUY' | 'SELL' = 'BUY'): OrderRequest => ({
+  symbol: 'BTC_USDT',
+  side,
+  type: 'LIMIT',
+  quantity,
+  price,
+});
 
 describe('ccxt connector on Binance spot’s wire format', () => {
   it('places with the OrderID as client order id, is acknowledged, fills in exact decimals with trade ids', async () => {
@@ -102,7 +117,9 @@ describe('ccxt connector on Binance spot’s wire format', () => {
     const o = r.handler.order(id)!;
     expect(o.filledQuantity).toBe('0.3');
     expect(o.leavesQuantity).toBe('0');
-    expect(o.fills.map((f) => [f.venueFillId, f.quantity, f.price])).toEqual(r.venue.orders()[0]!.trades.map((t) => [t.id, t.qty, t.price]));
+    expect(o.fills.map((f) => [f.venueFillId, f.quantity, f.price])).toEqual(
+      r.venue.orders()[0]!.trades.map((t) => [t.id, t.qty, t.price]),
+    );
     expect(o.fills[0]!.commission).toBe('6.00005');
     expect(o.fills[0]!.commissionAsset).toBe('BTC');
     expect(o.averagePrice).toBe('60000.333333333333333333'); // 18000.1 / 0.3, exactly as decimals
@@ -167,15 +184,33 @@ describe('ccxt connector on Binance spot’s wire format', () => {
 
   it('queryOrder: null for an order the exchange does not know, the state and fills (from its trades) for one it does', async () => {
     const r = await rig();
-    expect(await r.connector.queryOrder({ clientOrderId: 'ORD_20260101_000000_deadbeef' }).catch((e: Error) => e.message)).toMatch(/symbol .* unknown/);
-    await r.ledger.commit([{ kind: 'order', order: { orderId: 'ORD_20260101_000000_deadbeef', directiveId: 'X', strategyId: 'CCXT', orderDetails: limit('1', '1'), causality: chain(), at: 1 } }]);
+    expect(
+      await r.connector.queryOrder({ clientOrderId: 'ORD_20260101_000000_deadbeef' }).catch((e: Error) => e.message),
+    ).toMatch(/symbol .* unknown/);
+    await r.ledger.commit([
+      {
+        kind: 'order',
+        order: {
+          orderId: 'ORD_20260101_000000_deadbeef',
+          directiveId: 'X',
+          strategyId: 'CCXT',
+          orderDetails: limit('1', '1'),
+          causality: chain(),
+          at: 1,
+        },
+      },
+    ]);
     expect(await r.connector.queryOrder({ clientOrderId: 'ORD_20260101_000000_deadbeef' })).toBeNull();
     const id = await r.place(limit('0.4', '60000'));
     await r.until(id, 'OPEN');
     r.venue.fill(id, '0.15', '59999.99');
     const state = await r.connector.queryOrder({ clientOrderId: id });
     const trade = r.venue.orders().find((o) => o.clientOrderId === id)!.trades[0]!;
-    expect(state).toEqual({ venueOrderId: r.handler.order(id)!.venueOrderId, status: 'PARTIALLY_FILLED', fills: [{ venueFillId: trade.id, quantity: '0.15', price: '59999.99', at: expect.any(Number) }] });
+    expect(state).toEqual({
+      venueOrderId: r.handler.order(id)!.venueOrderId,
+      status: 'PARTIALLY_FILLED',
+      fills: [{ venueFillId: trade.id, quantity: '0.15', price: '59999.99', at: expect.any(Number) }],
+    });
   });
 
   it('a fill made while the stream is down is found on reconnection', async () => {
@@ -197,14 +232,46 @@ describe('ccxt connector on Binance spot’s wire format', () => {
   });
 
   it('maps every executionReport the stream can carry (the dialect, report by report)', () => {
-    const report = (x: string, extra: Record<string, unknown> = {}) => ({ info: { e: 'executionReport', E: 7, T: 6, c: 'ORD_A', C: '', i: 42, x, r: 'NONE', ...extra } }) as never;
-    expect(binanceDialect.orderReply(report('NEW'))).toEqual({ type: 'ACCEPTED', clientOrderId: 'ORD_A', venueOrderId: '42', at: 7 });
-    expect(binanceDialect.orderReply(report('CANCELED', { c: 'cancel-1', C: 'ORD_A' }))).toEqual({ type: 'CANCELLED', clientOrderId: 'ORD_A', venueOrderId: '42', at: 7 });
-    expect(binanceDialect.orderReply(report('REJECTED', { r: 'INSUFFICIENT_BALANCE' }))).toEqual({ type: 'REJECTED', clientOrderId: 'ORD_A', venueOrderId: '42', reason: 'INSUFFICIENT_BALANCE', at: 7 });
-    expect(binanceDialect.orderReply(report('EXPIRED'))).toEqual({ type: 'EXPIRED', clientOrderId: 'ORD_A', venueOrderId: '42', at: 7 });
+    const report = (x: string, extra: Record<string, unknown> = {}) =>
+      ({ info: { e: 'executionReport', E: 7, T: 6, c: 'ORD_A', C: '', i: 42, x, r: 'NONE', ...extra } }) as never;
+    expect(binanceDialect.orderReply(report('NEW'))).toEqual({
+      type: 'ACCEPTED',
+      clientOrderId: 'ORD_A',
+      venueOrderId: '42',
+      at: 7,
+    });
+    expect(binanceDialect.orderReply(report('CANCELED', { c: 'cancel-1', C: 'ORD_A' }))).toEqual({
+      type: 'CANCELLED',
+      clientOrderId: 'ORD_A',
+      venueOrderId: '42',
+      at: 7,
+    });
+    expect(binanceDialect.orderReply(report('REJECTED', { r: 'INSUFFICIENT_BALANCE' }))).toEqual({
+      type: 'REJECTED',
+      clientOrderId: 'ORD_A',
+      venueOrderId: '42',
+      reason: 'INSUFFICIENT_BALANCE',
+      at: 7,
+    });
+    expect(binanceDialect.orderReply(report('EXPIRED'))).toEqual({
+      type: 'EXPIRED',
+      clientOrderId: 'ORD_A',
+      venueOrderId: '42',
+      at: 7,
+    });
     expect(binanceDialect.orderReply(report('TRADE'))).toBeUndefined();
-    expect(binanceDialect.tradeReply(report('TRADE', { t: 9, l: '0.10000000', L: '60000.01000000', n: '0.0001', N: 'BTC' }))).toEqual({
-      type: 'FILL', clientOrderId: 'ORD_A', venueOrderId: '42', venueFillId: '9', quantity: '0.10000000', price: '60000.01000000', commission: '0.0001', commissionAsset: 'BTC', at: 6,
+    expect(
+      binanceDialect.tradeReply(report('TRADE', { t: 9, l: '0.10000000', L: '60000.01000000', n: '0.0001', N: 'BTC' })),
+    ).toEqual({
+      type: 'FILL',
+      clientOrderId: 'ORD_A',
+      venueOrderId: '42',
+      venueFillId: '9',
+      quantity: '0.10000000',
+      price: '60000.01000000',
+      commission: '0.0001',
+      commissionAsset: 'BTC',
+      at: 6,
     });
   });
 });

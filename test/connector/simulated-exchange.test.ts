@@ -23,7 +23,10 @@ async function run(seed: number, faults = {}) {
   const venue = createSimulatedExchange({ clock, seed, faults, rejectRate: 0.1 });
   const replies: ExchangeReply[] = [];
   venue.onReply!((r) => replies.push(r));
-  for (let i = 0; i < 50; i++) await venue.placeOrder(order(`C${i}`, i % 3 === 0 ? { type: 'MARKET', price: undefined } : {})).catch(() => undefined);
+  for (let i = 0; i < 50; i++)
+    await venue
+      .placeOrder(order(`C${i}`, i % 3 === 0 ? { type: 'MARKET', price: undefined } : {}))
+      .catch(() => undefined);
   await clock.advance(5_000);
   return { venue, replies, clock };
 }

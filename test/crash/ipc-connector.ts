@@ -21,7 +21,12 @@ export function ipcConnector(): ExchangeConnector {
       waiting.delete(m.id);
       if (!w) return;
       if (m.kind === 'result') w.resolve(m.value);
-      else w.reject(m.name === 'PlacementRejectedError' ? new PlacementRejectedError(m.reason ?? m.message) : new Error(m.message));
+      else
+        w.reject(
+          m.name === 'PlacementRejectedError'
+            ? new PlacementRejectedError(m.reason ?? m.message)
+            : new Error(m.message),
+        );
     }
   });
   const call = <T>(op: Request['op'], arg: unknown): Promise<T> =>

@@ -36,7 +36,10 @@ describe('crash safety', () => {
     const rnd = seededRandom(SEED);
     let readyCount = 0;
     for (let k = 1; k <= KILLS; k++) {
-      const child: ChildProcess = fork(bundle, [ledgerPath, String(k)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: process.cwd() });
+      const child: ChildProcess = fork(bundle, [ledgerPath, String(k)], {
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        cwd: process.cwd(),
+      });
       child.on('message', (m: { kind?: string }) => {
         if (m.kind === 'ready') readyCount++;
       });

@@ -11,7 +11,14 @@ import { auditAgainstVenue } from '../../src/sim/audit.js';
 import type { RecoveryReport } from '../../src/types.js';
 
 /** Handler timings of every process test, on the system clock. */
-export const PROCESS_TIMING = { clock: systemClock, ackTimeoutMs: 300, cancelTimeoutMs: 300, queryIntervalMs: 50, queryRetries: 3, onError: () => {} };
+export const PROCESS_TIMING = {
+  clock: systemClock,
+  ackTimeoutMs: 300,
+  cancelTimeoutMs: 300,
+  queryIntervalMs: 50,
+  queryRetries: 3,
+  onError: () => {},
+};
 
 /** The venue in the test process: fast, a little faulty, reconnecting after gaps. */
 export function outlivingVenue(seed: number): SimulatedExchange {
@@ -28,9 +35,19 @@ export function outlivingVenue(seed: number): SimulatedExchange {
 }
 
 /** The venue heals, a last handler recovers and cancels what rests; the audit's problems. */
-export async function lastWord(strategyId: string, ledger: StrategyLedger, venue: SimulatedExchange): Promise<{ problems: string[]; report: RecoveryReport; stop: () => Promise<void> }> {
+export async function lastWord(
+  strategyId: string,
+  ledger: StrategyLedger,
+  venue: SimulatedExchange,
+): Promise<{ problems: string[]; report: RecoveryReport; stop: () => Promise<void> }> {
   venue.setFaults({});
-  const handler = await createExecutionHandler({ strategyId, connector: venue, ledger, ...PROCESS_TIMING, recoverLookbackMs: 60_000 });
+  const handler = await createExecutionHandler({
+    strategyId,
+    connector: venue,
+    ledger,
+    ...PROCESS_TIMING,
+    recoverLookbackMs: 60_000,
+  });
   const report = await handler.recover();
   await handler.cancelAll();
   await new Promise((r) => setTimeout(r, 2_500));

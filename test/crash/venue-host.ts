@@ -26,7 +26,16 @@ export function serveVenue(venue: SimulatedExchange): { attach(child: ChildProce
           (value) => child.connected && child.send({ kind: 'result', id: m.id, value } satisfies Response, () => {}),
           (err: Error & { reason?: string }) =>
             child.connected &&
-            child.send({ kind: 'error', id: m.id, name: err.name, message: err.message, ...(err.reason ? { reason: err.reason } : {}) } satisfies Response, () => {}),
+            child.send(
+              {
+                kind: 'error',
+                id: m.id,
+                name: err.name,
+                message: err.message,
+                ...(err.reason ? { reason: err.reason } : {}),
+              } satisfies Response,
+              () => {},
+            ),
         );
       });
     },

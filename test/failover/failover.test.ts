@@ -51,15 +51,23 @@ describe('failover between handler processes on PostgreSQL', () => {
 
     const spawnWorker = (): void => {
       const name = `W${++spawned}`;
-      const child = fork(bundle, [url, schema, name], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: process.cwd() });
+      const child = fork(bundle, [url, schema, name], {
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        cwd: process.cwd(),
+      });
       const w: Worker = { name, child };
       workers.push(w);
       host.attach(child);
       child.on('message', (m: { kind?: string; token?: number }) => {
         if (m.kind === 'owner') {
           // One live owner at a time: every earlier owner must be dead or paused by now.
-          const alive = owners.filter((o) => o.child.exitCode === null && o.child.signalCode === null && !o.child.killed);
-          expect(alive.map((o) => o.name), `${name} became owner while another owner runs`).toEqual([]);
+          const alive = owners.filter(
+            (o) => o.child.exitCode === null && o.child.signalCode === null && !o.child.killed,
+          );
+          expect(
+            alive.map((o) => o.name),
+            `${name} became owner while another owner runs`,
+          ).toEqual([]);
           w.token = m.token!;
           owners.push(w);
           ownerArrived?.();
@@ -84,42 +92,53 @@ describe('failover between handler processes on PostgreSQL', () => {
 
     let pauses = 0;
     try {
-    for (let i = 0; i < 3; i++) spawnWorker();
-    let owner = await nextOwner(0);
-    for (let k = 1; k <= KILLS; k++) {
-      // Anywhere: while it recovers (right after taking over) or while it trades.
-      await sleep(50 + Math.floor(rnd() * 900));
-      if (k % 5 === 0) {
-        owner.child.kill('SIGSTOP');
-        const successor = await nextOwner(owner.token!);
-        await sleep(300); // the successor writes while the old owner is frozen
-        owner.child.kill('SIGCONT');
-        const [code] = (await once(owner.child, 'exit')) as [number | null];
-        expect(code, `${owner.name} resumed after a takeover must exit fenced`).toBe(FENCED_EXIT);
-        pauses++;
-        owner = successor;
-      } else {
-        owner.child.kill('SIGKILL');
-        await once(owner.child, 'exit');
-        owner = await nextOwner(owner.token!);
+      for (let i = 0; i < 3; i++) spawnWorker();
+      let owner = await nextOwner(0);
+      for (let k = 1; k <= KILLS; k++) {
+        // Anywhere: while it recovers (right after taking over) or while it trades.
+        await sleep(50 + Math.floor(rnd() * 900));
+        if (k % 5 === 0) {
+          owner.child.kill('SIGSTOP');
+          const successor = await nextOwner(owner.token!);
+          await sleep(300); // the successor writes while the old owner is frozen
+          owner.child.kill('SIGCONT');
+          const [code] = (await once(owner.child, 'exit')) as [number | null];
+          expect(code, `${owner.name} resumed after a takeover must exit fenced`).toBe(FENCED_EXIT);
+          pauses++;
+          owner = successor;
+        } else {
+          owner.child.kill('SIGKILL');
+          await once(owner.child, 'exit');
+          owner = await nextOwner(owner.token!);
+        }
+        spawnWorker(); // a new standby, so two or three processes share the database
       }
-      spawnWorker(); // a new standby, so two or three processes share the database
-    }
     } finally {
       for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-      await Promise.all(workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null).map((w) => once(w.child, 'exit')));
+      await Promise.all(
+        workers
+          .filter((w) => w.child.exitCode === null && w.child.signalCode === null)
+          .map((w) => once(w.child, 'exit')),
+      );
     }
     const tokens = owners.map((o) => o.token!);
 
     // The last word: an in-process owner recovers, the venue heals, every order converges.
-    const ledger = await connectPostgresLedger(url, { strategyId: STRATEGY, schema, leaseMs: LEASE_MS, waitForLease: true });
+    const ledger = await connectPostgresLedger(url, {
+      strategyId: STRATEGY,
+      schema,
+      leaseMs: LEASE_MS,
+      waitForLease: true,
+    });
     const { problems, report, stop } = await lastWord(STRATEGY, ledger, venue);
 
     // Fencing, read from the database: the token of every write never goes back, neither in the
     // order of commits (the outbox) nor along any order's changes.
     const db = new pg.Client({ connectionString: url });
     await db.connect();
-    const outbox = (await db.query<{ t: string }>(`SELECT fencing_token AS t FROM ${schema}.ledger_events ORDER BY id`)).rows.map((r) => Number(r.t));
+    const outbox = (
+      await db.query<{ t: string }>(`SELECT fencing_token AS t FROM ${schema}.ledger_events ORDER BY id`)
+    ).rows.map((r) => Number(r.t));
     const backwards = (
       await db.query(
         `SELECT order_id, seq FROM (SELECT order_id, seq, fencing_token, lag(fencing_token) OVER (PARTITION BY order_id ORDER BY seq) AS before

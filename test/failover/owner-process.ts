@@ -11,10 +11,16 @@ import { ipcConnector } from '../crash/ipc-connector.js';
 import { tradeForever } from '../crash/trading-loop.js';
 import { FENCED_EXIT, LEASE_MS, STRATEGY } from './settings.js';
 
-
 const [url = '', schema = '', name = ''] = process.argv.slice(2);
 const connector = ipcConnector();
-const ledger = await connectPostgresLedger(url, { strategyId: STRATEGY, schema, leaseMs: LEASE_MS, waitForLease: true, holderId: name, poolSize: 2 });
+const ledger = await connectPostgresLedger(url, {
+  strategyId: STRATEGY,
+  schema,
+  leaseMs: LEASE_MS,
+  waitForLease: true,
+  holderId: name,
+  poolSize: 2,
+});
 ledger.onFenced(() => process.exit(FENCED_EXIT));
 process.send?.({ kind: 'owner', token: ledger.fencingToken });
 const handler = await createExecutionHandler({

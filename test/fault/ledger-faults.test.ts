@@ -14,7 +14,11 @@ import { seededRandom } from '../../src/random.js';
 import type { BatchMode, ExecutionDirective } from '../../src/types.js';
 import { T0, chain } from '../support/harness.js';
 
-const ERRORS = ['SQLITE_IOERR: disk I/O error', 'SQLITE_FULL: database or disk is full', 'SQLITE_BUSY: database is locked'];
+const ERRORS = [
+  'SQLITE_IOERR: disk I/O error',
+  'SQLITE_FULL: database or disk is full',
+  'SQLITE_BUSY: database is locked',
+];
 
 /** A ledger whose k-th commit fails once (k = 0: never). */
 function faultyLedger(k: number): StrategyLedger & { commits: number; failed?: Error } {
@@ -44,11 +48,19 @@ async function scenario(k: number): Promise<Outcome> {
   const ledger = faultyLedger(k);
   // Resting limit orders never trade (fillProbability 0) and market orders fill as the venue takes
   // them, so what happens to each order does not hinge on when a retried write lets a cancel out.
-  const venue = createSimulatedExchange({ clock, seed: 5, latencyMsMax: 10, rejectRate: 0.1, fillProbability: 0, gapReconnectMs: 0 });
+  const venue = createSimulatedExchange({
+    clock,
+    seed: 5,
+    latencyMsMax: 10,
+    rejectRate: 0.1,
+    fillProbability: 0,
+    gapReconnectMs: 0,
+  });
   const problems: string[] = [];
   const placeOrder = venue.placeOrder.bind(venue);
   venue.placeOrder = async (o) => {
-    if (!(await ledger.getOrder(o.clientOrderId))) problems.push(`placed ${o.clientOrderId} before its write was durable`);
+    if (!(await ledger.getOrder(o.clientOrderId)))
+      problems.push(`placed ${o.clientOrderId} before its write was durable`);
     return placeOrder(o);
   };
   const surfaced: unknown[] = [];
@@ -79,7 +91,9 @@ async function scenario(k: number): Promise<Outcome> {
     for (const v of handler.orders()) {
       const stored = await ledger.getOrder(v.orderId);
       if (stored?.status !== v.status || stored.filledQuantity !== v.filledQuantity) {
-        problems.push(`cache shows ${v.orderId} ${v.status}/${v.filledQuantity}, ledger ${stored?.status}/${stored?.filledQuantity}`);
+        problems.push(
+          `cache shows ${v.orderId} ${v.status}/${v.filledQuantity}, ledger ${stored?.status}/${stored?.filledQuantity}`,
+        );
       }
     }
   };
@@ -117,9 +131,15 @@ async function scenario(k: number): Promise<Outcome> {
   for (const [i, id] of ids.entries()) {
     const o = await ledger.getOrder(id);
     // Fills as a set: the wire may deliver them in another order when the timing differs.
-    if (o) end[`order ${i}`] = { status: o.status, filled: o.filledQuantity, fills: o.fills.map((f) => f.venueFillId).sort() };
+    if (o)
+      end[`order ${i}`] = {
+        status: o.status,
+        filled: o.filledQuantity,
+        fills: o.fills.map((f) => f.venueFillId).sort(),
+      };
   }
-  if (ledger.failed && !surfaced.includes(ledger.failed)) problems.push(`the failed write (${ledger.failed.message}) was not surfaced`);
+  if (ledger.failed && !surfaced.includes(ledger.failed))
+    problems.push(`the failed write (${ledger.failed.message}) was not surfaced`);
   await handler.stop();
   return { end, commits: ledger.commits, surfaced, problems };
 }
@@ -135,8 +155,13 @@ describe('ledger write faults', () => {
     for (let k = 1; k <= clean.commits; k++) {
       const run = await scenario(k);
       if (run.problems.length) failures.push(`k=${k}: ${run.problems.slice(0, 2).join('; ')}`);
-      const diff = Object.keys({ ...clean.end, ...run.end }).filter((id) => JSON.stringify(clean.end[id]) !== JSON.stringify(run.end[id]));
-      if (diff.length) failures.push(`k=${k}: ${diff.length} orders end differently, e.g. ${diff[0]}: ${JSON.stringify(clean.end[diff[0]!])} vs ${JSON.stringify(run.end[diff[0]!])}`);
+      const diff = Object.keys({ ...clean.end, ...run.end }).filter(
+        (id) => JSON.stringify(clean.end[id]) !== JSON.stringify(run.end[id]),
+      );
+      if (diff.length)
+        failures.push(
+          `k=${k}: ${diff.length} orders end differently, e.g. ${diff[0]}: ${JSON.stringify(clean.end[diff[0]!])} vs ${JSON.stringify(run.end[diff[0]!])}`,
+        );
     }
     console.log(`ledger faults: ${clean.commits} commits in the fault-free run, each failed in turn`);
     expect(failures).toEqual([]);

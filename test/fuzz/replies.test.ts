@@ -10,14 +10,35 @@ import { describe, expect, it } from 'vitest';
 import { TIMING, harness } from '../support/harness.js';
 import { regressions } from '../support/regressions.js';
 
-const ids = fc.oneof(fc.string(), fc.constantFrom('', 'ORD_20260102_030405_00000000', 'x'.repeat(300)), fc.integer(), fc.constant(null));
+const ids = fc.oneof(
+  fc.string(),
+  fc.constantFrom('', 'ORD_20260102_030405_00000000', 'x'.repeat(300)),
+  fc.integer(),
+  fc.constant(null),
+);
 const quantities = fc.oneof(
-  fc.constantFrom('-1', '0', 'NaN', 'Infinity', '1e400', '1e-7', '0x10', ' 1', '1.', '.5', '1,5', '99999999999999999999999999999999999'),
+  fc.constantFrom(
+    '-1',
+    '0',
+    'NaN',
+    'Infinity',
+    '1e400',
+    '1e-7',
+    '0x10',
+    ' 1',
+    '1.',
+    '.5',
+    '1,5',
+    '99999999999999999999999999999999999',
+  ),
   fc.double(),
   fc.string(),
   fc.bigInt().map((b) => b.toString()),
 );
-const types = fc.oneof(fc.constantFrom('ACCEPTED', 'FILL', 'REJECTED', 'CANCELLED', 'CANCEL_REJECTED', 'EXPIRED', 'PARTIAL', 'fill', ''), fc.string());
+const types = fc.oneof(
+  fc.constantFrom('ACCEPTED', 'FILL', 'REJECTED', 'CANCELLED', 'CANCEL_REJECTED', 'EXPIRED', 'PARTIAL', 'fill', ''),
+  fc.string(),
+);
 const shaped = fc.record(
   {
     type: types,
@@ -33,7 +54,10 @@ const shaped = fc.record(
 );
 const polluting = fc
   .tuple(fc.constantFrom('__proto__', 'constructor', 'prototype'), fc.jsonValue())
-  .map(([key, value]) => JSON.parse(`{"type":"FILL","${key}":${JSON.stringify(value) ?? 'null'},"quantity":"1"}`) as unknown);
+  .map(
+    ([key, value]) =>
+      JSON.parse(`{"type":"FILL","${key}":${JSON.stringify(value) ?? 'null'},"quantity":"1"}`) as unknown,
+  );
 const throwing = fc.string().map((msg) =>
   Object.defineProperty({ type: 'FILL' }, 'quantity', {
     enumerable: true,
@@ -43,12 +67,27 @@ const throwing = fc.string().map((msg) =>
   }),
 );
 const hostile = fc.oneof(
-  { arbitrary: fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: true }), weight: 3 },
+  {
+    arbitrary: fc.anything({
+      withBigInt: true,
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withTypedArray: true,
+      withNullPrototype: true,
+    }),
+    weight: 3,
+  },
   { arbitrary: fc.jsonValue(), weight: 2 },
   { arbitrary: shaped, weight: 5 },
   { arbitrary: polluting, weight: 1 },
   { arbitrary: throwing, weight: 1 },
-  { arbitrary: fc.string({ minLength: 10_000, maxLength: 20_000 }).map((s) => ({ type: 'REJECTED', reason: s, clientOrderId: s, at: 1 })), weight: 1 },
+  {
+    arbitrary: fc
+      .string({ minLength: 10_000, maxLength: 20_000 })
+      .map((s) => ({ type: 'REJECTED', reason: s, clientOrderId: s, at: 1 })),
+    weight: 1,
+  },
 );
 
 async function fuzz(seed: number, numRuns: number): Promise<void> {
@@ -57,7 +96,15 @@ async function fuzz(seed: number, numRuns: number): Promise<void> {
   const open = await h.place();
   await h.reply({ type: 'ACCEPTED', clientOrderId: open, venueOrderId: 'VENUE-REAL-1', at: 1 });
   const partial = await h.place();
-  await h.reply({ type: 'FILL', clientOrderId: partial, venueOrderId: 'VENUE-REAL-2', venueFillId: 'F-REAL', quantity: '0.5', price: '1', at: 1 });
+  await h.reply({
+    type: 'FILL',
+    clientOrderId: partial,
+    venueOrderId: 'VENUE-REAL-2',
+    venueFillId: 'F-REAL',
+    quantity: '0.5',
+    price: '1',
+    at: 1,
+  });
   const pending = await h.place();
   const views = [open, partial, pending].map((id) => JSON.stringify(h.handler.order(id)));
   const anomaliesBefore = (await h.ledger.getAnomalies()).length;

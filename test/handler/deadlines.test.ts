@@ -23,7 +23,11 @@ describe('the ack deadline', () => {
     expect(h.venue.queriesFor(id)).toHaveLength(0);
     await h.advance(1);
     expect(h.venue.queriesFor(id)).toEqual([{ clientOrderId: id }]);
-    expect(h.handler.order(id)).toMatchObject({ status: 'PARTIALLY_FILLED', venueOrderId: 'V5', filledQuantity: '0.25' });
+    expect(h.handler.order(id)).toMatchObject({
+      status: 'PARTIALLY_FILLED',
+      venueOrderId: 'V5',
+      filledQuantity: '0.25',
+    });
     const kinds = (await h.ledger.getTransitions(id)).map((t) => t.eventType);
     expect(kinds).toEqual(['ORDER_ACCEPTED', 'ORDER_PARTIALLY_FILLED']);
     await h.advance(ACK * 10);

@@ -18,7 +18,11 @@ describe('validation', () => {
     ['missing directiveId', 'directiveId', ({ directiveId: _d, ...rest }) => rest],
     ['no orders', 'orders', (d) => ({ ...d, orders: [] })],
     ['LIMIT without price', 'orders[1].price', (d) => ({ ...d, orders: [limit(), { ...market(), type: 'LIMIT' }] })],
-    ['STOP_LIMIT without stopPrice', 'orders[0].stopPrice', (d) => ({ ...d, orders: [{ ...limit(), type: 'STOP_LIMIT' }] })],
+    [
+      'STOP_LIMIT without stopPrice',
+      'orders[0].stopPrice',
+      (d) => ({ ...d, orders: [{ ...limit(), type: 'STOP_LIMIT' }] }),
+    ],
     ['negative quantity', 'orders[0].quantity', (d) => ({ ...d, orders: [limit('-1')] })],
     ['zero quantity', 'orders[0].quantity', (d) => ({ ...d, orders: [limit('0')] })],
     ['non-numeric quantity', 'orders[0].quantity', (d) => ({ ...d, orders: [limit('lots')] })],
@@ -26,7 +30,11 @@ describe('validation', () => {
     ['bad side', 'orders[0].side', (d) => ({ ...d, orders: [{ ...limit(), side: 'HOLD' }] })],
     ['bad mode', 'mode', (d) => ({ ...d, mode: 'PARALLEL' })],
     ['no causality', 'causality', ({ causality: _c, ...rest }) => rest],
-    ['bad origin type', 'causality.origin.type', (d) => ({ ...d, causality: { ...d.causality, origin: { id: 'x', type: 'RUMOUR' } } })],
+    [
+      'bad origin type',
+      'causality.origin.type',
+      (d) => ({ ...d, causality: { ...d.causality, origin: { id: 'x', type: 'RUMOUR' } } }),
+    ],
     ['orderIds not an array', 'causality.orderIds', (d) => ({ ...d, causality: { ...d.causality, orderIds: 'ORD' } })],
   ];
   it.each(cases)('%s: ValidationError naming %s, nothing recorded or placed', async (_name, path, mutate) => {
@@ -44,7 +52,9 @@ describe('validation', () => {
     const venue = new ScriptedVenue();
     const ledger = testLedger();
     await expect(createExecutionHandler({ strategyId: '', connector: venue, ledger })).rejects.toThrow(/strategyId/);
-    await expect(createExecutionHandler({ strategyId: 'S', connector: venue, ledger, ackTimeoutMs: -1 })).rejects.toThrow(/ackTimeoutMs/);
+    await expect(
+      createExecutionHandler({ strategyId: 'S', connector: venue, ledger, ackTimeoutMs: -1 }),
+    ).rejects.toThrow(/ackTimeoutMs/);
   });
 });
 
@@ -88,7 +98,9 @@ describe('write-ahead and idempotency', () => {
     await h.handler.settle();
     expect(h.venue.placed.map((p) => p.clientOrderId)).toEqual(orderIds);
     expect(h.venue.callsBeforeRecord).toEqual([]);
-    expect(h.events.map((e) => [e.eventType, e.orderId, e.status])).toEqual(orderIds.map((id) => ['ORDER_PLACED', id, 'PENDING']));
+    expect(h.events.map((e) => [e.eventType, e.orderId, e.status])).toEqual(
+      orderIds.map((id) => ['ORDER_PLACED', id, 'PENDING']),
+    );
   });
 
   it('executing the same directive again returns the same ids and places nothing new', async () => {
@@ -220,7 +232,14 @@ describe('cancelAll', () => {
     expect(new Set(cancelled)).toEqual(new Set([pending, openId, seq.orderIds[0]]));
     expect(h.venue.cancelsFor(timedOut)).toHaveLength(2);
     expect(h.status(filled)).toBe('FILLED');
-    await h.reply({ type: 'FILL', clientOrderId: seq.orderIds[0], venueFillId: 'FS', quantity: '1', price: '1', at: 2 });
+    await h.reply({
+      type: 'FILL',
+      clientOrderId: seq.orderIds[0],
+      venueFillId: 'FS',
+      quantity: '1',
+      price: '1',
+      at: 2,
+    });
     await h.handler.settle();
     expect(h.venue.placed.map((p) => p.clientOrderId)).not.toContain(seq.orderIds[1]);
   });
@@ -233,14 +252,33 @@ describe('recover() and reconcile()', () => {
     const { orderIds } = await a.handler.execute(directive([limit(), limit(), limit(), limit()]));
     const [open, partial, unplaced, done] = orderIds as [string, string, string, string];
     await a.reply({ type: 'ACCEPTED', clientOrderId: open, venueOrderId: 'V1', at: 1 });
-    await a.reply({ type: 'FILL', clientOrderId: partial, venueOrderId: 'V2', venueFillId: 'F1', quantity: '0.5', price: '1', at: 1 });
+    await a.reply({
+      type: 'FILL',
+      clientOrderId: partial,
+      venueOrderId: 'V2',
+      venueFillId: 'F1',
+      quantity: '0.5',
+      price: '1',
+      at: 1,
+    });
     await a.reply({ type: 'FILL', clientOrderId: done, venueFillId: 'F9', quantity: '1', price: '1', at: 1 });
     await a.handler.stop(); // the process dies
 
     const clock = createManualClock(T0 + 500);
     const venue = new ScriptedVenue();
-    venue.queryScript.set(open, [{ venueOrderId: 'V1', status: 'FILLED', fills: [{ venueFillId: 'F3', quantity: '1', price: '2', at: 5 }] }]);
-    venue.queryScript.set(partial, [{ venueOrderId: 'V2', status: 'PARTIALLY_FILLED', fills: [{ venueFillId: 'F1', quantity: '0.5', price: '1', at: 1 }, { venueFillId: 'F4', quantity: '0.25', price: '1', at: 6 }] }]);
+    venue.queryScript.set(open, [
+      { venueOrderId: 'V1', status: 'FILLED', fills: [{ venueFillId: 'F3', quantity: '1', price: '2', at: 5 }] },
+    ]);
+    venue.queryScript.set(partial, [
+      {
+        venueOrderId: 'V2',
+        status: 'PARTIALLY_FILLED',
+        fills: [
+          { venueFillId: 'F1', quantity: '0.5', price: '1', at: 1 },
+          { venueFillId: 'F4', quantity: '0.25', price: '1', at: 6 },
+        ],
+      },
+    ]);
     venue.queryScript.set(unplaced, [null]);
     const b = await createExecutionHandler({ strategyId: 'S1', connector: venue, ledger, clock, ...TIMING });
     const report = await b.recover();
@@ -263,12 +301,28 @@ describe('recover() and reconcile()', () => {
     await a.reply({ type: 'CANCELLED', clientOrderId: id, at: 3 }); // the FILL before it never arrived
     await a.handler.stop();
     const venue = new ScriptedVenue();
-    venue.defaultQuery = { venueOrderId: 'V1', status: 'CANCELLED', fills: [{ venueFillId: 'F1', quantity: '0.4', price: '1', at: 2 }] };
-    const b = await createExecutionHandler({ strategyId: 'S1', connector: venue, ledger, clock: createManualClock(T0 + 30_000), ...TIMING });
+    venue.defaultQuery = {
+      venueOrderId: 'V1',
+      status: 'CANCELLED',
+      fills: [{ venueFillId: 'F1', quantity: '0.4', price: '1', at: 2 }],
+    };
+    const b = await createExecutionHandler({
+      strategyId: 'S1',
+      connector: venue,
+      ledger,
+      clock: createManualClock(T0 + 30_000),
+      ...TIMING,
+    });
     const report = await b.recover();
     expect(report).toMatchObject({ ordersRestored: 0, ordersQueried: 1, fillsLearnt: 1, anomalies: 0 });
     expect(b.order(id)).toMatchObject({ status: 'CANCELLED', filledQuantity: '0.4' });
-    const late = await createExecutionHandler({ strategyId: 'S1', connector: venue, ledger, clock: createManualClock(T0 + 120_000), ...TIMING });
+    const late = await createExecutionHandler({
+      strategyId: 'S1',
+      connector: venue,
+      ledger,
+      clock: createManualClock(T0 + 120_000),
+      ...TIMING,
+    });
     expect((await late.recover()).ordersQueried).toBe(0); // beyond the 60 s lookback
   });
 
@@ -279,7 +333,13 @@ describe('recover() and reconcile()', () => {
     await a.handler.stop();
     const venue = new ScriptedVenue();
     venue.defaultQuery = null;
-    const b = await createExecutionHandler({ strategyId: 'S1', connector: venue, ledger, clock: createManualClock(T0 + 5_000), ...TIMING });
+    const b = await createExecutionHandler({
+      strategyId: 'S1',
+      connector: venue,
+      ledger,
+      clock: createManualClock(T0 + 5_000),
+      ...TIMING,
+    });
     await b.recover();
     await b.settle();
     expect(b.order(id)!.status).toBe('TIMED_OUT');
@@ -290,7 +350,11 @@ describe('recover() and reconcile()', () => {
     const h = await harness();
     const id = await h.place();
     await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V1', at: 1 });
-    h.venue.defaultQuery = { venueOrderId: 'V1', status: 'FILLED', fills: [{ venueFillId: 'F1', quantity: '1', price: '1', at: 2 }] };
+    h.venue.defaultQuery = {
+      venueOrderId: 'V1',
+      status: 'FILLED',
+      fills: [{ venueFillId: 'F1', quantity: '1', price: '1', at: 2 }],
+    };
     h.venue.reconnect();
     await h.handler.settle();
     expect(h.status(id)).toBe('FILLED');

@@ -8,7 +8,13 @@ import { describe, expect, it } from 'vitest';
 import type { LedgerWrite, StrategyLedger } from '../../src/ledger/types.js';
 import { TIMING, harness, testLedger } from '../support/harness.js';
 
-const fill = (id: string, venueFillId: string, quantity: string, price = '100', extra: Record<string, unknown> = {}) => ({
+const fill = (
+  id: string,
+  venueFillId: string,
+  quantity: string,
+  price = '100',
+  extra: Record<string, unknown> = {},
+) => ({
   type: 'FILL',
   clientOrderId: id,
   venueFillId,
@@ -65,8 +71,16 @@ describe('duplicates and conflicts', () => {
     const h = await harness();
     const id = await h.place();
     await h.reply(fill(id, 'F1', '0.4'));
-    expect(await h.reply(fill(id, 'F1', '0.5'))).toEqual({ outcome: 'anomaly', anomaly: 'CONFLICTING_FILL', orderId: id });
-    expect(await h.reply(fill(id, 'F1', '0.4', '101'))).toEqual({ outcome: 'anomaly', anomaly: 'CONFLICTING_FILL', orderId: id });
+    expect(await h.reply(fill(id, 'F1', '0.5'))).toEqual({
+      outcome: 'anomaly',
+      anomaly: 'CONFLICTING_FILL',
+      orderId: id,
+    });
+    expect(await h.reply(fill(id, 'F1', '0.4', '101'))).toEqual({
+      outcome: 'anomaly',
+      anomaly: 'CONFLICTING_FILL',
+      orderId: id,
+    });
     expect(h.handler.order(id)!.filledQuantity).toBe('0.4');
     const kinds = (await h.ledger.getAnomalies()).map((a) => a.kind);
     expect(kinds).toEqual(['CONFLICTING_FILL', 'CONFLICTING_FILL']);
@@ -87,7 +101,12 @@ describe('duplicates and conflicts', () => {
     expect(h.status(id)).toBe('PARTIALLY_FILLED');
     expect(h.handler.order(id)!.leavesQuantity).toBe('0.2');
     await h.reply(fill(id, 'F2', '0.2', '3000.40'));
-    expect(h.handler.order(id)).toMatchObject({ status: 'FILLED', filledQuantity: '0.3', leavesQuantity: '0', averagePrice: '3000.3' });
+    expect(h.handler.order(id)).toMatchObject({
+      status: 'FILLED',
+      filledQuantity: '0.3',
+      leavesQuantity: '0',
+      averagePrice: '3000.3',
+    });
     expect(await h.ledger.getAnomalies()).toEqual([]);
   });
 });
@@ -97,7 +116,9 @@ describe('routing', () => {
     const h = await harness();
     const id = await h.place();
     await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V7', at: 1 });
-    expect(await h.reply({ type: 'FILL', venueOrderId: 'V7', venueFillId: 'F1', quantity: '1', price: '1', at: 2 })).toMatchObject({
+    expect(
+      await h.reply({ type: 'FILL', venueOrderId: 'V7', venueFillId: 'F1', quantity: '1', price: '1', at: 2 }),
+    ).toMatchObject({
       outcome: 'applied',
       orderId: id,
       status: 'FILLED',
@@ -107,11 +128,15 @@ describe('routing', () => {
   it('a reply naming an unknown venue id is held until the ACCEPTED revealing it, then applied in order', async () => {
     const h = await harness();
     const id = await h.place();
-    expect(await h.reply({ type: 'FILL', venueOrderId: 'V7', venueFillId: 'F1', quantity: '0.5', price: '1', at: 2 })).toEqual({
+    expect(
+      await h.reply({ type: 'FILL', venueOrderId: 'V7', venueFillId: 'F1', quantity: '0.5', price: '1', at: 2 }),
+    ).toEqual({
       outcome: 'held',
       venueOrderId: 'V7',
     });
-    expect(await h.reply({ type: 'FILL', venueOrderId: 'V7', venueFillId: 'F2', quantity: '0.5', price: '1', at: 3 })).toMatchObject({ outcome: 'held' });
+    expect(
+      await h.reply({ type: 'FILL', venueOrderId: 'V7', venueFillId: 'F2', quantity: '0.5', price: '1', at: 3 }),
+    ).toMatchObject({ outcome: 'held' });
     expect(h.status(id)).toBe('PENDING');
     await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V7', at: 1 });
     await h.handler.settle();
@@ -134,7 +159,11 @@ describe('routing', () => {
     expect(anomalies.map((a) => a.kind)).toEqual(['UNKNOWN_ORDER']);
     expect(anomalies[0]!.reply).toMatchObject({ venueFillId: 'F1', venueOrderId: 'V8' });
     const queries = h.venue.queriesFor(id).length;
-    h.venue.defaultQuery = { venueOrderId: 'V8', status: 'PARTIALLY_FILLED', fills: [{ venueFillId: 'F1', quantity: '0.5', price: '1', at: 2 }] };
+    h.venue.defaultQuery = {
+      venueOrderId: 'V8',
+      status: 'PARTIALLY_FILLED',
+      fills: [{ venueFillId: 'F1', quantity: '0.5', price: '1', at: 2 }],
+    };
     await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V8', at: 1 });
     await h.handler.settle();
     expect(h.venue.queriesFor(id).length).toBe(queries + 1);
@@ -145,7 +174,15 @@ describe('routing', () => {
     const h = await harness();
     const id = await h.place();
     await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V1', at: 1 });
-    const out = await h.reply({ type: 'FILL', clientOrderId: 'ORD_20260102_030405_00000000', venueOrderId: 'V1', venueFillId: 'F1', quantity: '1', price: '1', at: 2 });
+    const out = await h.reply({
+      type: 'FILL',
+      clientOrderId: 'ORD_20260102_030405_00000000',
+      venueOrderId: 'V1',
+      venueFillId: 'F1',
+      quantity: '1',
+      price: '1',
+      at: 2,
+    });
     expect(out).toEqual({ outcome: 'anomaly', anomaly: 'UNKNOWN_ORDER' });
     expect(h.status(id)).toBe('OPEN');
     expect((await h.ledger.getAnomalies())[0]).toMatchObject({ kind: 'UNKNOWN_ORDER', strategyId: 'S1' });
@@ -154,10 +191,24 @@ describe('routing', () => {
   it('a reply naming both ids teaches the pairing; a later contradicting venue id is LATE_REPLY', async () => {
     const h = await harness();
     const id = await h.place();
-    await h.reply({ type: 'FILL', clientOrderId: id, venueOrderId: 'V3', venueFillId: 'F1', quantity: '0.2', price: '1', at: 2 });
+    await h.reply({
+      type: 'FILL',
+      clientOrderId: id,
+      venueOrderId: 'V3',
+      venueFillId: 'F1',
+      quantity: '0.2',
+      price: '1',
+      at: 2,
+    });
     expect(h.handler.order(id)!.venueOrderId).toBe('V3');
-    expect(await h.reply({ type: 'FILL', venueOrderId: 'V3', venueFillId: 'F2', quantity: '0.2', price: '1', at: 3 })).toMatchObject({ outcome: 'applied', orderId: id });
-    expect(await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V4', at: 4 })).toEqual({ outcome: 'anomaly', anomaly: 'LATE_REPLY', orderId: id });
+    expect(
+      await h.reply({ type: 'FILL', venueOrderId: 'V3', venueFillId: 'F2', quantity: '0.2', price: '1', at: 3 }),
+    ).toMatchObject({ outcome: 'applied', orderId: id });
+    expect(await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V4', at: 4 })).toEqual({
+      outcome: 'anomaly',
+      anomaly: 'LATE_REPLY',
+      orderId: id,
+    });
     expect(h.handler.order(id)!.venueOrderId).toBe('V3');
   });
 
@@ -167,7 +218,9 @@ describe('routing', () => {
     await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V1', at: 1 });
     await h.reply({ type: 'CANCELLED', clientOrderId: id, at: 2 });
     expect(h.handler.stats().liveActors).toBe(0);
-    expect(await h.reply({ type: 'FILL', venueOrderId: 'V1', venueFillId: 'F1', quantity: '0.3', price: '1', at: 3 })).toEqual({
+    expect(
+      await h.reply({ type: 'FILL', venueOrderId: 'V1', venueFillId: 'F1', quantity: '0.3', price: '1', at: 3 }),
+    ).toEqual({
       outcome: 'applied',
       orderId: id,
       status: 'CANCELLED',
@@ -189,7 +242,10 @@ describe('routing', () => {
 
   it('an exact repeat is recognised after the order was reloaded from the ledger', async () => {
     const ledger = testLedger();
-    const h = await harness({ ledger, cache: (await import('../../src/cache.js')).createStrategyCache({ retainFinal: 0 }) });
+    const h = await harness({
+      ledger,
+      cache: (await import('../../src/cache.js')).createStrategyCache({ retainFinal: 0 }),
+    });
     const id = await h.place();
     const cancelled = { type: 'CANCELLED', clientOrderId: id, at: 2 };
     await h.reply(cancelled);
@@ -236,14 +292,25 @@ describe('bad input', () => {
     const id = await h.place();
     const circular: Record<string, unknown> = { type: 'FILL' };
     circular.self = circular;
-    const throwing = Object.defineProperty({}, 'type', { get: () => { throw new Error('boom'); }, enumerable: true });
+    const throwing = Object.defineProperty({}, 'type', {
+      get: () => {
+        throw new Error('boom');
+      },
+      enumerable: true,
+    });
     const polluting = JSON.parse(`{"type":"CANCELLED","clientOrderId":"${id}","at":1,"__proto__":{"polluted":true}}`);
     const huge = { type: 'REJECTED', clientOrderId: id, reason: 'x'.repeat(100_000), at: 1 };
     for (const raw of [circular, throwing, huge, 10n, () => 1, Symbol('s')]) {
-      await expect(h.handler.onExchangeReply(raw)).resolves.toMatchObject({ outcome: 'anomaly', anomaly: 'MALFORMED_REPLY' });
+      await expect(h.handler.onExchangeReply(raw)).resolves.toMatchObject({
+        outcome: 'anomaly',
+        anomaly: 'MALFORMED_REPLY',
+      });
     }
     // The prototype key is dropped by the schema; the reply itself is valid and applies.
-    await expect(h.handler.onExchangeReply(polluting)).resolves.toMatchObject({ outcome: 'applied', status: 'CANCELLED' });
+    await expect(h.handler.onExchangeReply(polluting)).resolves.toMatchObject({
+      outcome: 'applied',
+      status: 'CANCELLED',
+    });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     const anomalies = await h.ledger.getAnomalies();
     expect(anomalies).toHaveLength(6);
@@ -255,7 +322,9 @@ describe('a failed ledger write', () => {
   /** A memory ledger whose next commit fails when `failNext` is set. */
   function flakyLedger(): StrategyLedger & { failNext: boolean } {
     const inner = testLedger();
-    const flaky = Object.assign(Object.create(inner) as StrategyLedger, { failNext: false }) as StrategyLedger & { failNext: boolean };
+    const flaky = Object.assign(Object.create(inner) as StrategyLedger, { failNext: false }) as StrategyLedger & {
+      failNext: boolean;
+    };
     flaky.commit = async (writes: readonly LedgerWrite[]) => {
       if (flaky.failNext) {
         flaky.failNext = false;

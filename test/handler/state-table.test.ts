@@ -7,7 +7,18 @@ import { describe, expect, it } from 'vitest';
 import type { OrderStatus } from '../../src/types.js';
 import { type Harness, TIMING, harness } from '../support/harness.js';
 
-type Start = 'PENDING' | 'OPEN' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCEL_PENDING' | 'CANCEL_PENDING_ACKED' | 'CANCEL_PENDING_FILLED' | 'CANCELLED' | 'REJECTED' | 'EXPIRED' | 'TIMED_OUT';
+type Start =
+  | 'PENDING'
+  | 'OPEN'
+  | 'PARTIALLY_FILLED'
+  | 'FILLED'
+  | 'CANCEL_PENDING'
+  | 'CANCEL_PENDING_ACKED'
+  | 'CANCEL_PENDING_FILLED'
+  | 'CANCELLED'
+  | 'REJECTED'
+  | 'EXPIRED'
+  | 'TIMED_OUT';
 
 const V = 'V1';
 let fillSeq = 0;
@@ -17,7 +28,8 @@ async function reach(start: Start): Promise<{ h: Harness; id: string }> {
   const h = await harness();
   const id = await h.place();
   const ack = () => h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: V, at: 1 });
-  const fill = (q: string) => h.reply({ type: 'FILL', clientOrderId: id, venueFillId: `F${++fillSeq}`, quantity: q, price: '100', at: 2 });
+  const fill = (q: string) =>
+    h.reply({ type: 'FILL', clientOrderId: id, venueFillId: `F${++fillSeq}`, quantity: q, price: '100', at: 2 });
   switch (start) {
     case 'PENDING':
       break;
@@ -81,8 +93,21 @@ describe('state table: ACCEPTED', () => {
     const out = await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: V, at: 1 });
     expect(out).toEqual({ outcome: 'applied', orderId: id, status: 'OPEN' });
     expect(h.handler.order(id)!.venueOrderId).toBe(V);
-    expect(await lastChange(h, id)).toMatchObject({ seq: 1, from: 'PENDING', to: 'OPEN', eventType: 'ORDER_ACCEPTED', venueOrderId: V });
-    expect(h.events.at(-1)).toMatchObject({ type: 'STRATEGY_LEDGER_UPDATED', eventType: 'ORDER_ACCEPTED', orderId: id, status: 'OPEN', seq: 1, strategyId: 'S1' });
+    expect(await lastChange(h, id)).toMatchObject({
+      seq: 1,
+      from: 'PENDING',
+      to: 'OPEN',
+      eventType: 'ORDER_ACCEPTED',
+      venueOrderId: V,
+    });
+    expect(h.events.at(-1)).toMatchObject({
+      type: 'STRATEGY_LEDGER_UPDATED',
+      eventType: 'ORDER_ACCEPTED',
+      orderId: id,
+      status: 'OPEN',
+      seq: 1,
+      strategyId: 'S1',
+    });
   });
 
   it('CANCEL_PENDING --ACCEPTED--> CANCEL_PENDING (cancelled before the ack), venue id learnt', async () => {
@@ -90,7 +115,11 @@ describe('state table: ACCEPTED', () => {
     const out = await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: V, at: 1 });
     expect(out).toEqual({ outcome: 'applied', orderId: id, status: 'CANCEL_PENDING' });
     expect(h.handler.order(id)!.venueOrderId).toBe(V);
-    expect(await lastChange(h, id)).toMatchObject({ from: 'CANCEL_PENDING', to: 'CANCEL_PENDING', eventType: 'ORDER_ACCEPTED' });
+    expect(await lastChange(h, id)).toMatchObject({
+      from: 'CANCEL_PENDING',
+      to: 'CANCEL_PENDING',
+      eventType: 'ORDER_ACCEPTED',
+    });
   });
 
   it.each(['OPEN', 'PARTIALLY_FILLED', 'FILLED', 'CANCELLED', 'EXPIRED'] as const)(
@@ -106,20 +135,28 @@ describe('state table: ACCEPTED', () => {
     },
   );
 
-  it.each(['FILLED', 'EXPIRED', 'CANCELLED'] as const)('%s --ACCEPTED (venue id new)--> unchanged, venue id learnt, duplicate', async (start) => {
-    const h = await harness();
-    const id = await h.place();
-    if (start === 'FILLED') await h.reply(fillReply(id, '1'));
-    if (start === 'EXPIRED') await h.reply({ type: 'EXPIRED', clientOrderId: id, at: 3 });
-    if (start === 'CANCELLED') {
-      await h.reply({ type: 'CANCELLED', clientOrderId: id, at: 3 });
-    }
-    expect(h.status(id)).toBe(start);
-    const out = await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V9', at: 4 });
-    expect(out).toEqual({ outcome: 'duplicate', orderId: id, status: start });
-    expect(h.handler.order(id)!.venueOrderId).toBe('V9');
-    expect(await lastChange(h, id)).toMatchObject({ from: start, to: start, eventType: 'ORDER_ACCEPTED', venueOrderId: 'V9' });
-  });
+  it.each(['FILLED', 'EXPIRED', 'CANCELLED'] as const)(
+    '%s --ACCEPTED (venue id new)--> unchanged, venue id learnt, duplicate',
+    async (start) => {
+      const h = await harness();
+      const id = await h.place();
+      if (start === 'FILLED') await h.reply(fillReply(id, '1'));
+      if (start === 'EXPIRED') await h.reply({ type: 'EXPIRED', clientOrderId: id, at: 3 });
+      if (start === 'CANCELLED') {
+        await h.reply({ type: 'CANCELLED', clientOrderId: id, at: 3 });
+      }
+      expect(h.status(id)).toBe(start);
+      const out = await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V9', at: 4 });
+      expect(out).toEqual({ outcome: 'duplicate', orderId: id, status: start });
+      expect(h.handler.order(id)!.venueOrderId).toBe('V9');
+      expect(await lastChange(h, id)).toMatchObject({
+        from: start,
+        to: start,
+        eventType: 'ORDER_ACCEPTED',
+        venueOrderId: 'V9',
+      });
+    },
+  );
 
   it('REJECTED --ACCEPTED--> unchanged, LATE_REPLY (no row)', async () => {
     const { h, id } = await reach('REJECTED');
@@ -131,19 +168,26 @@ describe('state table: ACCEPTED', () => {
 });
 
 describe('state table: FILL', () => {
-  it.each(['PENDING', 'OPEN', 'PARTIALLY_FILLED'] as const)('%s --FILL, not complete--> PARTIALLY_FILLED', async (start) => {
-    const { h, id } = await reach(start);
-    const filledBefore = h.handler.order(id)!.filledQuantity;
-    const out = await h.reply(fillReply(id, '0.1'));
-    expect(out).toEqual({ outcome: 'applied', orderId: id, status: 'PARTIALLY_FILLED' });
-    const v = h.handler.order(id)!;
-    expect(v.filledQuantity).toBe(start === 'PARTIALLY_FILLED' ? '0.5' : '0.1');
-    expect(v.leavesQuantity).toBe(start === 'PARTIALLY_FILLED' ? '0.5' : '0.9');
-    expect(filledBefore).not.toBe(v.filledQuantity);
-    expect(await lastChange(h, id)).toMatchObject({ from: start, to: 'PARTIALLY_FILLED', eventType: 'ORDER_PARTIALLY_FILLED' });
-    expect(v.causality.fillIds.at(-1)).toMatch(/^FIL_20260102_030405_[0-9a-f]{8}$/);
-    expect(v.causality.fillIds).toEqual(v.fills.map((f) => f.fillId));
-  });
+  it.each(['PENDING', 'OPEN', 'PARTIALLY_FILLED'] as const)(
+    '%s --FILL, not complete--> PARTIALLY_FILLED',
+    async (start) => {
+      const { h, id } = await reach(start);
+      const filledBefore = h.handler.order(id)!.filledQuantity;
+      const out = await h.reply(fillReply(id, '0.1'));
+      expect(out).toEqual({ outcome: 'applied', orderId: id, status: 'PARTIALLY_FILLED' });
+      const v = h.handler.order(id)!;
+      expect(v.filledQuantity).toBe(start === 'PARTIALLY_FILLED' ? '0.5' : '0.1');
+      expect(v.leavesQuantity).toBe(start === 'PARTIALLY_FILLED' ? '0.5' : '0.9');
+      expect(filledBefore).not.toBe(v.filledQuantity);
+      expect(await lastChange(h, id)).toMatchObject({
+        from: start,
+        to: 'PARTIALLY_FILLED',
+        eventType: 'ORDER_PARTIALLY_FILLED',
+      });
+      expect(v.causality.fillIds.at(-1)).toMatch(/^FIL_20260102_030405_[0-9a-f]{8}$/);
+      expect(v.causality.fillIds).toEqual(v.fills.map((f) => f.fillId));
+    },
+  );
 
   it.each(['PENDING', 'OPEN', 'PARTIALLY_FILLED', 'CANCEL_PENDING', 'CANCEL_PENDING_FILLED'] as const)(
     '%s --FILL, complete--> FILLED',
@@ -165,7 +209,11 @@ describe('state table: FILL', () => {
     const out = await h.reply(fillReply(id, '0.3'));
     expect(out).toEqual({ outcome: 'applied', orderId: id, status: 'CANCEL_PENDING' });
     expect(h.handler.order(id)!.filledQuantity).toBe('0.3');
-    expect(await lastChange(h, id)).toMatchObject({ from: 'CANCEL_PENDING', to: 'CANCEL_PENDING', eventType: 'ORDER_PARTIALLY_FILLED' });
+    expect(await lastChange(h, id)).toMatchObject({
+      from: 'CANCEL_PENDING',
+      to: 'CANCEL_PENDING',
+      eventType: 'ORDER_PARTIALLY_FILLED',
+    });
   });
 
   it('FILLED --FILL with a new venueFillId--> FILLED, fill applied, OVERFILL recorded, answers applied', async () => {
@@ -181,14 +229,17 @@ describe('state table: FILL', () => {
     expect((await h.ledger.getOrder(id))!.filledQuantity).toBe('1.5');
   });
 
-  it.each(['CANCELLED', 'EXPIRED'] as const)('%s --FILL (crossed the cancel)--> fill applied; unchanged when not complete', async (start) => {
-    const { h, id } = await reach(start);
-    const out = await h.reply(fillReply(id, '0.4'));
-    expect(out).toEqual({ outcome: 'applied', orderId: id, status: start });
-    expect(h.handler.order(id)!.filledQuantity).toBe('0.4');
-    expect(h.handler.order(id)!.leavesQuantity).toBe('0');
-    expect(await lastChange(h, id)).toMatchObject({ from: start, to: start, eventType: 'ORDER_PARTIALLY_FILLED' });
-  });
+  it.each(['CANCELLED', 'EXPIRED'] as const)(
+    '%s --FILL (crossed the cancel)--> fill applied; unchanged when not complete',
+    async (start) => {
+      const { h, id } = await reach(start);
+      const out = await h.reply(fillReply(id, '0.4'));
+      expect(out).toEqual({ outcome: 'applied', orderId: id, status: start });
+      expect(h.handler.order(id)!.filledQuantity).toBe('0.4');
+      expect(h.handler.order(id)!.leavesQuantity).toBe('0');
+      expect(await lastChange(h, id)).toMatchObject({ from: start, to: start, eventType: 'ORDER_PARTIALLY_FILLED' });
+    },
+  );
 
   it.each(['CANCELLED', 'EXPIRED'] as const)('%s --FILL, complete--> FILLED', async (start) => {
     const { h, id } = await reach(start);
@@ -208,57 +259,89 @@ describe('state table: FILL', () => {
 });
 
 describe('state table: REJECTED, CANCELLED, EXPIRED', () => {
-  it.each(['PENDING', 'OPEN', 'CANCEL_PENDING', 'CANCEL_PENDING_ACKED'] as const)('%s (no fills) --REJECTED--> REJECTED', async (start) => {
-    const { h, id } = await reach(start);
-    const out = await h.reply({ type: 'REJECTED', clientOrderId: id, reason: 'price filter', at: 5 });
-    expect(out).toEqual({ outcome: 'applied', orderId: id, status: 'REJECTED' });
-    expect(h.handler.order(id)!.rejectReason).toBe('price filter');
-    expect(await lastChange(h, id)).toMatchObject({ to: 'REJECTED', eventType: 'ORDER_REJECTED', rejectReason: 'price filter' });
-  });
+  it.each(['PENDING', 'OPEN', 'CANCEL_PENDING', 'CANCEL_PENDING_ACKED'] as const)(
+    '%s (no fills) --REJECTED--> REJECTED',
+    async (start) => {
+      const { h, id } = await reach(start);
+      const out = await h.reply({ type: 'REJECTED', clientOrderId: id, reason: 'price filter', at: 5 });
+      expect(out).toEqual({ outcome: 'applied', orderId: id, status: 'REJECTED' });
+      expect(h.handler.order(id)!.rejectReason).toBe('price filter');
+      expect(await lastChange(h, id)).toMatchObject({
+        to: 'REJECTED',
+        eventType: 'ORDER_REJECTED',
+        rejectReason: 'price filter',
+      });
+    },
+  );
 
-  it.each(['PARTIALLY_FILLED', 'CANCEL_PENDING_FILLED'] as const)('%s (with fills) --REJECTED--> unchanged, LATE_REPLY', async (start) => {
-    const { h, id } = await reach(start);
-    const status = h.status(id);
-    const out = await h.reply({ type: 'REJECTED', clientOrderId: id, reason: 'late', at: 5 });
-    expect(out).toEqual({ outcome: 'anomaly', anomaly: 'LATE_REPLY', orderId: id });
-    expect(h.status(id)).toBe(status);
-  });
+  it.each(['PARTIALLY_FILLED', 'CANCEL_PENDING_FILLED'] as const)(
+    '%s (with fills) --REJECTED--> unchanged, LATE_REPLY',
+    async (start) => {
+      const { h, id } = await reach(start);
+      const status = h.status(id);
+      const out = await h.reply({ type: 'REJECTED', clientOrderId: id, reason: 'late', at: 5 });
+      expect(out).toEqual({ outcome: 'anomaly', anomaly: 'LATE_REPLY', orderId: id });
+      expect(h.status(id)).toBe(status);
+    },
+  );
 
-  it.each(['PENDING', 'OPEN', 'PARTIALLY_FILLED', 'CANCEL_PENDING_FILLED'] as const)('%s --CANCELLED--> CANCELLED, fills kept', async (start) => {
-    const { h, id } = await reach(start);
-    const filled = h.handler.order(id)!.filledQuantity;
-    const out = await h.reply({ type: 'CANCELLED', clientOrderId: id, at: 5 });
-    expect(out).toEqual({ outcome: 'applied', orderId: id, status: 'CANCELLED' });
-    expect(h.handler.order(id)).toMatchObject({ filledQuantity: filled, leavesQuantity: '0' });
-    expect(await lastChange(h, id)).toMatchObject({ to: 'CANCELLED', eventType: 'ORDER_CANCELLED' });
-  });
+  it.each(['PENDING', 'OPEN', 'PARTIALLY_FILLED', 'CANCEL_PENDING_FILLED'] as const)(
+    '%s --CANCELLED--> CANCELLED, fills kept',
+    async (start) => {
+      const { h, id } = await reach(start);
+      const filled = h.handler.order(id)!.filledQuantity;
+      const out = await h.reply({ type: 'CANCELLED', clientOrderId: id, at: 5 });
+      expect(out).toEqual({ outcome: 'applied', orderId: id, status: 'CANCELLED' });
+      expect(h.handler.order(id)).toMatchObject({ filledQuantity: filled, leavesQuantity: '0' });
+      expect(await lastChange(h, id)).toMatchObject({ to: 'CANCELLED', eventType: 'ORDER_CANCELLED' });
+    },
+  );
 
-  it.each(['PENDING', 'OPEN', 'PARTIALLY_FILLED', 'CANCEL_PENDING_FILLED'] as const)('%s --EXPIRED--> EXPIRED, fills kept', async (start) => {
-    const { h, id } = await reach(start);
-    const filled = h.handler.order(id)!.filledQuantity;
-    const out = await h.reply({ type: 'EXPIRED', clientOrderId: id, at: 5 });
-    expect(out).toEqual({ outcome: 'applied', orderId: id, status: 'EXPIRED' });
-    expect(h.handler.order(id)).toMatchObject({ filledQuantity: filled, leavesQuantity: '0' });
-    expect(await lastChange(h, id)).toMatchObject({ to: 'EXPIRED', eventType: 'ORDER_EXPIRED' });
-  });
+  it.each(['PENDING', 'OPEN', 'PARTIALLY_FILLED', 'CANCEL_PENDING_FILLED'] as const)(
+    '%s --EXPIRED--> EXPIRED, fills kept',
+    async (start) => {
+      const { h, id } = await reach(start);
+      const filled = h.handler.order(id)!.filledQuantity;
+      const out = await h.reply({ type: 'EXPIRED', clientOrderId: id, at: 5 });
+      expect(out).toEqual({ outcome: 'applied', orderId: id, status: 'EXPIRED' });
+      expect(h.handler.order(id)).toMatchObject({ filledQuantity: filled, leavesQuantity: '0' });
+      expect(await lastChange(h, id)).toMatchObject({ to: 'EXPIRED', eventType: 'ORDER_EXPIRED' });
+    },
+  );
 
   it.each(['FILLED', 'REJECTED'] as const)('%s --CANCELLED / EXPIRED--> unchanged, LATE_REPLY', async (start) => {
     const { h, id } = await reach(start);
-    expect(await h.reply({ type: 'CANCELLED', clientOrderId: id, at: 50 })).toEqual({ outcome: 'anomaly', anomaly: 'LATE_REPLY', orderId: id });
-    expect(await h.reply({ type: 'EXPIRED', clientOrderId: id, at: 51 })).toEqual({ outcome: 'anomaly', anomaly: 'LATE_REPLY', orderId: id });
+    expect(await h.reply({ type: 'CANCELLED', clientOrderId: id, at: 50 })).toEqual({
+      outcome: 'anomaly',
+      anomaly: 'LATE_REPLY',
+      orderId: id,
+    });
+    expect(await h.reply({ type: 'EXPIRED', clientOrderId: id, at: 51 })).toEqual({
+      outcome: 'anomaly',
+      anomaly: 'LATE_REPLY',
+      orderId: id,
+    });
     expect(h.status(id)).toBe(start);
   });
 });
 
 describe('state table: cancel() and CANCEL_REJECTED', () => {
-  it.each(['PENDING', 'OPEN', 'PARTIALLY_FILLED'] as const)('%s --cancel()--> CANCEL_PENDING, cancel sent', async (start) => {
-    const { h, id } = await reach(start);
-    expect(await h.handler.cancel(id)).toBe(true);
-    await h.advance(0);
-    expect(h.status(id)).toBe('CANCEL_PENDING');
-    expect(h.venue.cancelsFor(id)).toHaveLength(1);
-    expect(await lastChange(h, id)).toMatchObject({ from: start, to: 'CANCEL_PENDING', eventType: 'ORDER_CANCEL_REQUESTED', cause: 'cancel()' });
-  });
+  it.each(['PENDING', 'OPEN', 'PARTIALLY_FILLED'] as const)(
+    '%s --cancel()--> CANCEL_PENDING, cancel sent',
+    async (start) => {
+      const { h, id } = await reach(start);
+      expect(await h.handler.cancel(id)).toBe(true);
+      await h.advance(0);
+      expect(h.status(id)).toBe('CANCEL_PENDING');
+      expect(h.venue.cancelsFor(id)).toHaveLength(1);
+      expect(await lastChange(h, id)).toMatchObject({
+        from: start,
+        to: 'CANCEL_PENDING',
+        eventType: 'ORDER_CANCEL_REQUESTED',
+        cause: 'cancel()',
+      });
+    },
+  );
 
   it('cancel() on CANCEL_PENDING returns true and changes nothing', async () => {
     const { h, id } = await reach('CANCEL_PENDING_ACKED');
@@ -291,13 +374,16 @@ describe('state table: cancel() and CANCEL_REJECTED', () => {
     expect(await lastChange(h, id)).toMatchObject({ from: 'CANCEL_PENDING', to, eventType: 'ORDER_CANCEL_REJECTED' });
   });
 
-  it.each(['OPEN', 'FILLED'] as const)('%s --CANCEL_REJECTED (no cancel outstanding)--> duplicate, nothing recorded', async (start) => {
-    const { h, id } = await reach(start);
-    const events = h.events.length;
-    const out = await h.reply({ type: 'CANCEL_REJECTED', clientOrderId: id, reason: 'x', at: 5 });
-    expect(out).toEqual({ outcome: 'duplicate', orderId: id, status: start });
-    expect(h.events.length).toBe(events);
-  });
+  it.each(['OPEN', 'FILLED'] as const)(
+    '%s --CANCEL_REJECTED (no cancel outstanding)--> duplicate, nothing recorded',
+    async (start) => {
+      const { h, id } = await reach(start);
+      const events = h.events.length;
+      const out = await h.reply({ type: 'CANCEL_REJECTED', clientOrderId: id, reason: 'x', at: 5 });
+      expect(out).toEqual({ outcome: 'duplicate', orderId: id, status: start });
+      expect(h.events.length).toBe(events);
+    },
+  );
 });
 
 describe('state table: TIMED_OUT', () => {
@@ -386,18 +472,26 @@ describe('state table: TIMED_OUT', () => {
 });
 
 describe('state table: the venue does not know the order', () => {
-  it.each(['OPEN', 'PARTIALLY_FILLED'] as const)('%s --venue, asked, does not know it--> CANCELLED NOT_FOUND_AT_VENUE, VENUE_LOST_ORDER', async (start) => {
-    const { h, id } = await reach(start);
-    h.venue.defaultQuery = null;
-    const report = await h.handler.reconcile();
-    expect(report.ordersQueried).toBe(1);
-    expect(report.ordersResolved).toBe(1);
-    expect(h.status(id)).toBe('CANCELLED');
-    expect(await lastChange(h, id)).toMatchObject({ from: start, to: 'CANCELLED', eventType: 'ORDER_CANCELLED', cause: 'query NOT_FOUND' });
-    const a = (await h.ledger.getAnomalies()).at(-1)!;
-    expect(a).toMatchObject({ kind: 'VENUE_LOST_ORDER', orderId: id });
-    expect(a.reason).toContain('NOT_FOUND_AT_VENUE');
-  });
+  it.each(['OPEN', 'PARTIALLY_FILLED'] as const)(
+    '%s --venue, asked, does not know it--> CANCELLED NOT_FOUND_AT_VENUE, VENUE_LOST_ORDER',
+    async (start) => {
+      const { h, id } = await reach(start);
+      h.venue.defaultQuery = null;
+      const report = await h.handler.reconcile();
+      expect(report.ordersQueried).toBe(1);
+      expect(report.ordersResolved).toBe(1);
+      expect(h.status(id)).toBe('CANCELLED');
+      expect(await lastChange(h, id)).toMatchObject({
+        from: start,
+        to: 'CANCELLED',
+        eventType: 'ORDER_CANCELLED',
+        cause: 'query NOT_FOUND',
+      });
+      const a = (await h.ledger.getAnomalies()).at(-1)!;
+      expect(a).toMatchObject({ kind: 'VENUE_LOST_ORDER', orderId: id });
+      expect(a.reason).toContain('NOT_FOUND_AT_VENUE');
+    },
+  );
 
   it('CANCEL_PENDING --unanswered cancel, venue does not know it--> CANCELLED, VENUE_LOST_ORDER', async () => {
     const { h, id } = await reach('CANCEL_PENDING_ACKED');

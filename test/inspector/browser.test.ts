@@ -34,7 +34,9 @@ afterAll(async () => {
 
 /** The page's count per state, read from the chart. */
 const chartCounts = (page: Page): Promise<Record<string, number>> =>
-  page.$$eval('[data-count]', (ts) => Object.fromEntries(ts.map((t) => [(t as SVGTextElement).dataset.count!, Number(t.textContent)])));
+  page.$$eval('[data-count]', (ts) =>
+    Object.fromEntries(ts.map((t) => [(t as SVGTextElement).dataset.count!, Number(t.textContent)])),
+  );
 
 async function ledgerCounts(ledger: StrategyLedger): Promise<Record<string, number>> {
   const counts: Record<string, number> = Object.fromEntries(ORDER_STATUSES.map((s) => [s, 0]));
@@ -46,13 +48,21 @@ async function tradingSession() {
   const clock = createManualClock(Date.UTC(2026, 0, 5, 9));
   const ledger = createMemoryLedger({ strategyId: 'INSPECT' });
   const venue = createSimulatedExchange({ clock, seed: 3, fillProbability: 0.1, rejectRate: 0.1 });
-  const handler = await createExecutionHandler({ strategyId: 'INSPECT', connector: venue, ledger, clock, random: seededRandom(5) });
+  const handler = await createExecutionHandler({
+    strategyId: 'INSPECT',
+    connector: venue,
+    ledger,
+    clock,
+    random: seededRandom(5),
+  });
   const ids: string[] = [];
   for (let i = 0; i < 40; i++) {
     const { orderIds } = await handler.execute({
       directiveId: `DIR_${i}`,
       causality: chain({ origin: { id: `TCK_${i}`, type: 'TICK' } }),
-      orders: [i % 4 === 0 ? { symbol: 'ETH_USDT', side: 'SELL', type: 'MARKET', quantity: '0.5' } : limit('1', '60000')],
+      orders: [
+        i % 4 === 0 ? { symbol: 'ETH_USDT', side: 'SELL', type: 'MARKET', quantity: '0.5' } : limit('1', '60000'),
+      ],
     });
     ids.push(...orderIds);
     await clock.advance(50);
@@ -75,14 +85,26 @@ describe('the state inspector in a browser', () => {
       expect(await page.textContent('#total')).toBe('40');
       expect(await page.textContent('#range')).toBe('1–40 of 40');
       // Newest first, each row as the ledger has it.
-      const rows = await page.$$eval('#orders tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+      const rows = await page.$$eval('#orders tbody tr', (trs) =>
+        trs.map((tr) => [...tr.children].map((td) => td.textContent)),
+      );
       expect(rows.map((r) => r[0])).toEqual([...s.ids].reverse());
       for (const r of rows) {
         const o = (await s.ledger.getOrder(r[0]!))!;
-        expect(r.slice(1, 8)).toEqual([o.status, o.orderDetails.symbol, o.orderDetails.side, o.orderDetails.type, o.orderDetails.quantity, o.filledQuantity, o.leavesQuantity]);
+        expect(r.slice(1, 8)).toEqual([
+          o.status,
+          o.orderDetails.symbol,
+          o.orderDetails.side,
+          o.orderDetails.type,
+          o.orderDetails.quantity,
+          o.filledQuantity,
+          o.leavesQuantity,
+        ]);
       }
       // One order with fills: its timeline is its transitions, fills and anomalies, in time order.
-      const withFills = (await Promise.all(s.ids.map((id) => s.ledger.getOrder(id)))).find((o) => o!.fills.length >= 1)!;
+      const withFills = (await Promise.all(s.ids.map((id) => s.ledger.getOrder(id)))).find(
+        (o) => o!.fills.length >= 1,
+      )!;
       await page.click(`#orders tbody tr[data-order="${withFills.orderId}"]`);
       await page.waitForFunction((id) => document.getElementById('detail-id')?.textContent === id, withFills.orderId);
       const transitions = await s.ledger.getTransitions(withFills.orderId);
@@ -125,15 +147,22 @@ describe('the state inspector in a browser', () => {
       const t = performance.now();
       expect(await s.handler.cancel(open.orderId)).toBe(true);
       await page.waitForFunction(
-        (id) => document.querySelector(`#orders tbody tr[data-order="${id}"] td:nth-child(2)`)?.textContent === 'CANCEL_PENDING',
+        (id) =>
+          document.querySelector(`#orders tbody tr[data-order="${id}"] td:nth-child(2)`)?.textContent ===
+          'CANCEL_PENDING',
         open.orderId,
         { timeout: 1_000 },
       );
-      await page.waitForFunction(() => [...document.querySelectorAll('#timeline td')].some((td) => td.textContent?.includes('CANCEL_PENDING')), undefined, { timeout: 1_000 });
+      await page.waitForFunction(
+        () => [...document.querySelectorAll('#timeline td')].some((td) => td.textContent?.includes('CANCEL_PENDING')),
+        undefined,
+        { timeout: 1_000 },
+      );
       console.log(`inspector: a cancel showed in the list and timeline after ${(performance.now() - t).toFixed(0)} ms`);
       await s.clock.advance(5_000); // the venue confirms
       await page.waitForFunction(
-        (id) => document.querySelector(`#orders tbody tr[data-order="${id}"] td:nth-child(2)`)?.textContent === 'CANCELLED',
+        (id) =>
+          document.querySelector(`#orders tbody tr[data-order="${id}"] td:nth-child(2)`)?.textContent === 'CANCELLED',
         open.orderId,
         { timeout: 1_000 },
       );
@@ -150,7 +179,21 @@ describe('the state inspector in a browser', () => {
   it('stays responsive with 10,000 orders and 1,000 changes a second', async () => {
     const ledger = createMemoryLedger({ strategyId: 'BIG' });
     const ids = Array.from({ length: 10_000 }, (_, i) => `ORD_20260105_090000_${i.toString(16).padStart(8, '0')}`);
-    await ledger.commit(ids.map((orderId, i): LedgerWrite => ({ kind: 'order', order: { orderId, directiveId: `D${i}`, strategyId: 'BIG', orderDetails: limit(), causality: chain({ orderIds: [orderId] }), at: i } })));
+    await ledger.commit(
+      ids.map(
+        (orderId, i): LedgerWrite => ({
+          kind: 'order',
+          order: {
+            orderId,
+            directiveId: `D${i}`,
+            strategyId: 'BIG',
+            orderDetails: limit(),
+            causality: chain({ orderIds: [orderId] }),
+            at: i,
+          },
+        }),
+      ),
+    );
     const inspector: Inspector = await startInspector({ ledger, port: 0 });
     const page = await browser.newPage();
     try {
@@ -161,16 +204,38 @@ describe('the state inspector in a browser', () => {
       // Two seconds of 1,000 acknowledgements a second, in bursts of 50 every 50 ms.
       const started = performance.now();
       for (let k = 0; k < 2_000; k += 50) {
-        await ledger.commit(ids.slice(k, k + 50).map((orderId): LedgerWrite => ({ kind: 'change', orderId, eventType: 'ORDER_ACCEPTED', from: 'PENDING', to: 'OPEN', at: 20_000, cause: 'test' })));
+        await ledger.commit(
+          ids.slice(k, k + 50).map(
+            (orderId): LedgerWrite => ({
+              kind: 'change',
+              orderId,
+              eventType: 'ORDER_ACCEPTED',
+              from: 'PENDING',
+              to: 'OPEN',
+              at: 20_000,
+              cause: 'test',
+            }),
+          ),
+        );
         await new Promise((r) => setTimeout(r, Math.max(0, started + k - performance.now())));
       }
       const t = performance.now();
-      await page.waitForFunction(() => document.querySelector('[data-count="OPEN"]')?.textContent === '2000', undefined, { timeout: 1_000 });
-      console.log(`inspector: 10,000 orders, 2,000 changes at 1,000/s; the last showed ${(performance.now() - t).toFixed(0)} ms after its write`);
+      await page.waitForFunction(
+        () => document.querySelector('[data-count="OPEN"]')?.textContent === '2000',
+        undefined,
+        { timeout: 1_000 },
+      );
+      console.log(
+        `inspector: 10,000 orders, 2,000 changes at 1,000/s; the last showed ${(performance.now() - t).toFixed(0)} ms after its write`,
+      );
       // The page still answers at once: a filter over 10,000 orders.
       await page.click('.node[data-status="OPEN"]');
-      await page.waitForFunction(() => document.getElementById('range')?.textContent === '1–100 of 2,000', undefined, { timeout: 1_000 });
-      const pushes = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/orders?')).length);
+      await page.waitForFunction(() => document.getElementById('range')?.textContent === '1–100 of 2,000', undefined, {
+        timeout: 1_000,
+      });
+      const pushes = await page.evaluate(
+        () => performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/orders?')).length,
+      );
       expect(pushes).toBeLessThan(40); // batched: a few list refreshes a second, not one per change
     } finally {
       await page.close();
@@ -218,8 +283,16 @@ describe('the state inspector server', () => {
   });
 
   it('will not listen beyond this machine unless asked explicitly', async () => {
-    await expect(startInspector({ ledger: createMemoryLedger(), port: 0, host: '0.0.0.0' })).rejects.toBeInstanceOf(InspectorOptionsError);
-    const exposed = await startInspector({ ledger: createMemoryLedger(), port: 0, host: '0.0.0.0', exposeOnNetwork: true, allowedHosts: ['trading-box'] });
+    await expect(startInspector({ ledger: createMemoryLedger(), port: 0, host: '0.0.0.0' })).rejects.toBeInstanceOf(
+      InspectorOptionsError,
+    );
+    const exposed = await startInspector({
+      ledger: createMemoryLedger(),
+      port: 0,
+      host: '0.0.0.0',
+      exposeOnNetwork: true,
+      allowedHosts: ['trading-box'],
+    });
     const { port } = new URL(exposed.url);
     expect(await get(`http://127.0.0.1:${port}/api/summary`, { host: `trading-box:${port}` })).toBe(200);
     expect(await get(`http://127.0.0.1:${port}/api/summary`, { host: 'evil.example' })).toBe(403);

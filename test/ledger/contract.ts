@@ -20,10 +20,23 @@ const order = (orderId: string, extra: Partial<OrderRecordInput> = {}): OrderRec
 const change = (orderId: string, from: string, to: string, eventType: string, at = 2_000): LedgerWrite =>
   ({ kind: 'change', orderId, from, to, eventType, at, cause: 'test' }) as LedgerWrite;
 
-const fill = (orderId: string, venueFillId: string, quantity: string, price = '100', commission?: string): LedgerWrite => ({
+const fill = (
+  orderId: string,
+  venueFillId: string,
+  quantity: string,
+  price = '100',
+  commission?: string,
+): LedgerWrite => ({
   kind: 'fill',
   orderId,
-  fill: { fillId: `FIL_${venueFillId}`, venueFillId, quantity, price, at: 3_000, ...(commission ? { commission } : {}) },
+  fill: {
+    fillId: `FIL_${venueFillId}`,
+    venueFillId,
+    quantity,
+    price,
+    at: 3_000,
+    ...(commission ? { commission } : {}),
+  },
 });
 
 /** Runs the contract suite against ledgers made by `make` (each test gets a fresh one, scoped to S1). */
@@ -40,117 +53,227 @@ export function describeLedgerContract(name: string, make: () => Promise<Strateg
       }
     };
 
-    it('records an order born PENDING and publishes ORDER_PLACED once it is durable', withLedger(async (l, events) => {
-      const seenInside: Promise<unknown>[] = [];
-      l.subscribe(() => seenInside.push(l.getOrder('O1').then((o) => o?.status)));
-      await recordOrder(l, order('O1'));
-      const o = await l.getOrder('O1');
-      expect(o).toMatchObject({ orderId: 'O1', status: 'PENDING', filledQuantity: '0', leavesQuantity: '1', fills: [], placedAt: 1_000, strategyId: 'S1' });
-      expect(o!.causality).toEqual(chain({ orderIds: ['O1'] }));
-      expect(events).toEqual([{ type: 'STRATEGY_LEDGER_UPDATED', eventType: 'ORDER_PLACED', strategyId: 'S1', orderId: 'O1', status: 'PENDING', at: 1_000 }]);
-      expect(await Promise.all(seenInside)).toEqual(['PENDING']); // a listener reads what it was told of
-      expect(await l.getOrder('nope')).toBeUndefined();
-    }));
-
-    it('assigns seq from 1, contiguous per order, and returns changes in seq order', withLedger(async (l, events) => {
-      await l.commit([{ kind: 'order', order: order('O1') }, { kind: 'order', order: order('O2') }]);
-      await l.commit([change('O1', 'PENDING', 'OPEN', 'ORDER_ACCEPTED'), change('O2', 'PENDING', 'CANCEL_PENDING', 'ORDER_CANCEL_REQUESTED')]);
-      await l.commit([change('O1', 'OPEN', 'CANCEL_PENDING', 'ORDER_CANCEL_REQUESTED', 2_500)]);
-      expect((await l.getTransitions('O1')).map((t) => [t.seq, t.from, t.to])).toEqual([[1, 'PENDING', 'OPEN'], [2, 'OPEN', 'CANCEL_PENDING']]);
-      expect((await l.getTransitions('O2')).map((t) => t.seq)).toEqual([1]);
-      expect(events.slice(2).map((e) => [e.eventType, e.orderId, e.status, e.seq])).toEqual([
-        ['ORDER_ACCEPTED', 'O1', 'OPEN', 1],
-        ['ORDER_CANCEL_REQUESTED', 'O2', 'CANCEL_PENDING', 1],
-        ['ORDER_CANCEL_REQUESTED', 'O1', 'CANCEL_PENDING', 2],
-      ]);
-      expect((await l.getOrder('O1'))!.status).toBe('CANCEL_PENDING');
-    }));
-
-    it('keeps the last snapshot and the learnt venue id and reject reason', withLedger(async (l) => {
-      await recordOrder(l, order('O1'));
-      await l.commit([{ ...(change('O1', 'PENDING', 'OPEN', 'ORDER_ACCEPTED') as object), venueOrderId: 'V1', snapshot: { value: 'OPEN', n: 1 } } as LedgerWrite]);
-      expect(await l.getOrder('O1')).toMatchObject({ venueOrderId: 'V1', snapshot: { value: 'OPEN', n: 1 } });
-      await updateOrderRejection(l, { orderId: 'O1', from: 'OPEN', reason: 'risk', at: 5 });
-      expect(await l.getOrder('O1')).toMatchObject({ status: 'REJECTED', rejectReason: 'risk', leavesQuantity: '0', venueOrderId: 'V1' });
-    }));
-
-    it('applies fills exactly: quantities, average price, causality, deduplicated by venueFillId', withLedger(async (l) => {
-      await recordOrder(l, order('O1', { orderDetails: limit('0.3', '10') }));
-      await updateOrderFill(l, { orderId: 'O1', fill: { fillId: 'FIL_1', venueFillId: 'F1', quantity: '0.1', price: '10', at: 1 }, from: 'PENDING', to: 'PARTIALLY_FILLED' });
-      await l.commit([fill('O1', 'F1', '0.1', '10')]); // exact repeat: ignored
-      await updateOrderFill(l, { orderId: 'O1', fill: { fillId: 'FIL_2', venueFillId: 'F2', quantity: '0.2', price: '11.5', at: 2 }, from: 'PARTIALLY_FILLED', to: 'FILLED' });
-      const o = await l.getOrder('O1');
-      expect(o).toMatchObject({ status: 'FILLED', filledQuantity: '0.3', leavesQuantity: '0', averagePrice: '11' });
-      expect(o!.fills.map((f) => f.venueFillId)).toEqual(['F1', 'F2']);
-      expect(o!.causality.fillIds).toEqual(['FIL_1', 'FIL_2']);
-      expect((await l.getTransitions('O1')).map((t) => t.eventType)).toEqual(['ORDER_PARTIALLY_FILLED', 'ORDER_FILLED']);
-    }));
-
-    it('fills in a missing commission from a repeated fill', withLedger(async (l) => {
-      await recordOrder(l, order('O1'));
-      await l.commit([fill('O1', 'F1', '0.5')]);
-      await l.commit([fill('O1', 'F1', '0.5', '100', '0.05')]);
-      expect((await l.getOrder('O1'))!.fills).toEqual([expect.objectContaining({ venueFillId: 'F1', commission: '0.05', quantity: '0.5' })]);
-    }));
-
-    it('applies a batch atomically: one bad write and nothing of the batch is applied or published', withLedger(async (l, events) => {
-      await recordOrder(l, order('O1'));
-      await l.commit([fill('O1', 'F1', '0.5')]);
-      const n = events.length;
-      await expect(l.commit([change('O1', 'PENDING', 'OPEN', 'ORDER_ACCEPTED'), change('NOPE', 'PENDING', 'OPEN', 'ORDER_ACCEPTED')])).rejects.toThrow();
-      await expect(l.commit([{ kind: 'order', order: order('O2') }, fill('O1', 'F1', '0.6')])).rejects.toThrow(/conflicting/);
-      await expect(l.commit([{ kind: 'order', order: order('O1') }])).rejects.toThrow(/already/);
-      expect(events.length).toBe(n);
-      expect(await l.getTransitions('O1')).toEqual([]);
-      expect(await l.getOrder('O2')).toBeUndefined();
-      expect((await l.getOrder('O1'))!.filledQuantity).toBe('0.5');
-    }));
-
-    it('records anomalies with and without an order and publishes ORDER_ANOMALY', withLedger(async (l, events) => {
-      await recordOrder(l, order('O1'));
-      await l.commit([
-        { kind: 'anomaly', anomaly: { kind: 'MALFORMED_REPLY', reason: 'bad', strategyId: 'S1', at: 7, reply: { raw: 'x' } } },
-        { kind: 'anomaly', anomaly: { kind: 'OVERFILL', reason: 'over', orderId: 'O1', strategyId: 'S1', at: 8 } },
-      ]);
-      expect(await l.getAnomalies()).toEqual([
-        { kind: 'MALFORMED_REPLY', reason: 'bad', strategyId: 'S1', at: 7, reply: { raw: 'x' } },
-        { kind: 'OVERFILL', reason: 'over', orderId: 'O1', strategyId: 'S1', at: 8 },
-      ]);
-      expect(events.slice(1)).toEqual([
-        { type: 'STRATEGY_LEDGER_UPDATED', eventType: 'ORDER_ANOMALY', strategyId: 'S1', at: 7 },
-        { type: 'STRATEGY_LEDGER_UPDATED', eventType: 'ORDER_ANOMALY', strategyId: 'S1', orderId: 'O1', status: 'PENDING', at: 8 },
-      ]);
-    }));
-
-    it('lists open orders (TIMED_OUT included) and the orders of a directive', withLedger(async (l) => {
-      for (const id of ['A', 'B', 'C', 'D']) await recordOrder(l, order(id, { directiveId: id === 'D' ? 'DIR_2' : 'DIR_1', batch: { mode: 'INDEPENDENT', index: 0, size: 1 } }));
-      await l.commit([change('A', 'PENDING', 'TIMED_OUT', 'ORDER_TIMED_OUT'), change('B', 'PENDING', 'CANCELLED', 'ORDER_CANCELLED'), change('C', 'PENDING', 'OPEN', 'ORDER_ACCEPTED')]);
-      expect((await l.getOpenOrders()).map((o) => o.orderId).sort()).toEqual(['A', 'C', 'D']);
-      expect((await l.getOrdersByDirective('DIR_1')).map((o) => o.orderId).sort()).toEqual(['A', 'B', 'C']);
-      expect((await l.getOrder('D'))!.batch).toEqual({ mode: 'INDEPENDENT', index: 0, size: 1 });
-    }));
-
-    it('keeps to its strategy: records of another strategy are refused', withLedger(async (l) => {
-      await expect(recordOrder(l, order('X', { strategyId: 'S2' }))).rejects.toThrow(/strategy/);
-      expect(await l.getOrder('X')).toBeUndefined();
-    }));
-
-    it('delivers to every listener even when one throws; unsubscribe stops delivery', withLedger(async (l) => {
-      const got: string[] = [];
-      const warn = process.emitWarning;
-      process.emitWarning = () => {};
-      try {
-        l.subscribe(() => {
-          throw new Error('bad listener');
-        });
-        const off = l.subscribe((e) => got.push(e.orderId ?? ''));
+    it(
+      'records an order born PENDING and publishes ORDER_PLACED once it is durable',
+      withLedger(async (l, events) => {
+        const seenInside: Promise<unknown>[] = [];
+        l.subscribe(() => seenInside.push(l.getOrder('O1').then((o) => o?.status)));
         await recordOrder(l, order('O1'));
-        off();
-        await recordOrder(l, order('O2'));
-      } finally {
-        process.emitWarning = warn;
-      }
-      expect(got).toEqual(['O1']);
-    }));
+        const o = await l.getOrder('O1');
+        expect(o).toMatchObject({
+          orderId: 'O1',
+          status: 'PENDING',
+          filledQuantity: '0',
+          leavesQuantity: '1',
+          fills: [],
+          placedAt: 1_000,
+          strategyId: 'S1',
+        });
+        expect(o!.causality).toEqual(chain({ orderIds: ['O1'] }));
+        expect(events).toEqual([
+          {
+            type: 'STRATEGY_LEDGER_UPDATED',
+            eventType: 'ORDER_PLACED',
+            strategyId: 'S1',
+            orderId: 'O1',
+            status: 'PENDING',
+            at: 1_000,
+          },
+        ]);
+        expect(await Promise.all(seenInside)).toEqual(['PENDING']); // a listener reads what it was told of
+        expect(await l.getOrder('nope')).toBeUndefined();
+      }),
+    );
+
+    it(
+      'assigns seq from 1, contiguous per order, and returns changes in seq order',
+      withLedger(async (l, events) => {
+        await l.commit([
+          { kind: 'order', order: order('O1') },
+          { kind: 'order', order: order('O2') },
+        ]);
+        await l.commit([
+          change('O1', 'PENDING', 'OPEN', 'ORDER_ACCEPTED'),
+          change('O2', 'PENDING', 'CANCEL_PENDING', 'ORDER_CANCEL_REQUESTED'),
+        ]);
+        await l.commit([change('O1', 'OPEN', 'CANCEL_PENDING', 'ORDER_CANCEL_REQUESTED', 2_500)]);
+        expect((await l.getTransitions('O1')).map((t) => [t.seq, t.from, t.to])).toEqual([
+          [1, 'PENDING', 'OPEN'],
+          [2, 'OPEN', 'CANCEL_PENDING'],
+        ]);
+        expect((await l.getTransitions('O2')).map((t) => t.seq)).toEqual([1]);
+        expect(events.slice(2).map((e) => [e.eventType, e.orderId, e.status, e.seq])).toEqual([
+          ['ORDER_ACCEPTED', 'O1', 'OPEN', 1],
+          ['ORDER_CANCEL_REQUESTED', 'O2', 'CANCEL_PENDING', 1],
+          ['ORDER_CANCEL_REQUESTED', 'O1', 'CANCEL_PENDING', 2],
+        ]);
+        expect((await l.getOrder('O1'))!.status).toBe('CANCEL_PENDING');
+      }),
+    );
+
+    it(
+      'keeps the last snapshot and the learnt venue id and reject reason',
+      withLedger(async (l) => {
+        await recordOrder(l, order('O1'));
+        await l.commit([
+          {
+            ...(change('O1', 'PENDING', 'OPEN', 'ORDER_ACCEPTED') as object),
+            venueOrderId: 'V1',
+            snapshot: { value: 'OPEN', n: 1 },
+          } as LedgerWrite,
+        ]);
+        expect(await l.getOrder('O1')).toMatchObject({ venueOrderId: 'V1', snapshot: { value: 'OPEN', n: 1 } });
+        await updateOrderRejection(l, { orderId: 'O1', from: 'OPEN', reason: 'risk', at: 5 });
+        expect(await l.getOrder('O1')).toMatchObject({
+          status: 'REJECTED',
+          rejectReason: 'risk',
+          leavesQuantity: '0',
+          venueOrderId: 'V1',
+        });
+      }),
+    );
+
+    it(
+      'applies fills exactly: quantities, average price, causality, deduplicated by venueFillId',
+      withLedger(async (l) => {
+        await recordOrder(l, order('O1', { orderDetails: limit('0.3', '10') }));
+        await updateOrderFill(l, {
+          orderId: 'O1',
+          fill: { fillId: 'FIL_1', venueFillId: 'F1', quantity: '0.1', price: '10', at: 1 },
+          from: 'PENDING',
+          to: 'PARTIALLY_FILLED',
+        });
+        await l.commit([fill('O1', 'F1', '0.1', '10')]); // exact repeat: ignored
+        await updateOrderFill(l, {
+          orderId: 'O1',
+          fill: { fillId: 'FIL_2', venueFillId: 'F2', quantity: '0.2', price: '11.5', at: 2 },
+          from: 'PARTIALLY_FILLED',
+          to: 'FILLED',
+        });
+        const o = await l.getOrder('O1');
+        expect(o).toMatchObject({ status: 'FILLED', filledQuantity: '0.3', leavesQuantity: '0', averagePrice: '11' });
+        expect(o!.fills.map((f) => f.venueFillId)).toEqual(['F1', 'F2']);
+        expect(o!.causality.fillIds).toEqual(['FIL_1', 'FIL_2']);
+        expect((await l.getTransitions('O1')).map((t) => t.eventType)).toEqual([
+          'ORDER_PARTIALLY_FILLED',
+          'ORDER_FILLED',
+        ]);
+      }),
+    );
+
+    it(
+      'fills in a missing commission from a repeated fill',
+      withLedger(async (l) => {
+        await recordOrder(l, order('O1'));
+        await l.commit([fill('O1', 'F1', '0.5')]);
+        await l.commit([fill('O1', 'F1', '0.5', '100', '0.05')]);
+        expect((await l.getOrder('O1'))!.fills).toEqual([
+          expect.objectContaining({ venueFillId: 'F1', commission: '0.05', quantity: '0.5' }),
+        ]);
+      }),
+    );
+
+    it(
+      'applies a batch atomically: one bad write and nothing of the batch is applied or published',
+      withLedger(async (l, events) => {
+        await recordOrder(l, order('O1'));
+        await l.commit([fill('O1', 'F1', '0.5')]);
+        const n = events.length;
+        await expect(
+          l.commit([
+            change('O1', 'PENDING', 'OPEN', 'ORDER_ACCEPTED'),
+            change('NOPE', 'PENDING', 'OPEN', 'ORDER_ACCEPTED'),
+          ]),
+        ).rejects.toThrow();
+        await expect(l.commit([{ kind: 'order', order: order('O2') }, fill('O1', 'F1', '0.6')])).rejects.toThrow(
+          /conflicting/,
+        );
+        await expect(l.commit([{ kind: 'order', order: order('O1') }])).rejects.toThrow(/already/);
+        expect(events.length).toBe(n);
+        expect(await l.getTransitions('O1')).toEqual([]);
+        expect(await l.getOrder('O2')).toBeUndefined();
+        expect((await l.getOrder('O1'))!.filledQuantity).toBe('0.5');
+      }),
+    );
+
+    it(
+      'records anomalies with and without an order and publishes ORDER_ANOMALY',
+      withLedger(async (l, events) => {
+        await recordOrder(l, order('O1'));
+        await l.commit([
+          {
+            kind: 'anomaly',
+            anomaly: { kind: 'MALFORMED_REPLY', reason: 'bad', strategyId: 'S1', at: 7, reply: { raw: 'x' } },
+          },
+          { kind: 'anomaly', anomaly: { kind: 'OVERFILL', reason: 'over', orderId: 'O1', strategyId: 'S1', at: 8 } },
+        ]);
+        expect(await l.getAnomalies()).toEqual([
+          { kind: 'MALFORMED_REPLY', reason: 'bad', strategyId: 'S1', at: 7, reply: { raw: 'x' } },
+          { kind: 'OVERFILL', reason: 'over', orderId: 'O1', strategyId: 'S1', at: 8 },
+        ]);
+        expect(events.slice(1)).toEqual([
+          { type: 'STRATEGY_LEDGER_UPDATED', eventType: 'ORDER_ANOMALY', strategyId: 'S1', at: 7 },
+          {
+            type: 'STRATEGY_LEDGER_UPDATED',
+            eventType: 'ORDER_ANOMALY',
+            strategyId: 'S1',
+            orderId: 'O1',
+            status: 'PENDING',
+            at: 8,
+          },
+        ]);
+      }),
+    );
+
+    it(
+      'lists open orders (TIMED_OUT included) and the orders of a directive',
+      withLedger(async (l) => {
+        for (const id of ['A', 'B', 'C', 'D'])
+          await recordOrder(
+            l,
+            order(id, {
+              directiveId: id === 'D' ? 'DIR_2' : 'DIR_1',
+              batch: { mode: 'INDEPENDENT', index: 0, size: 1 },
+            }),
+          );
+        await l.commit([
+          change('A', 'PENDING', 'TIMED_OUT', 'ORDER_TIMED_OUT'),
+          change('B', 'PENDING', 'CANCELLED', 'ORDER_CANCELLED'),
+          change('C', 'PENDING', 'OPEN', 'ORDER_ACCEPTED'),
+        ]);
+        expect((await l.getOpenOrders()).map((o) => o.orderId).sort()).toEqual(['A', 'C', 'D']);
+        expect((await l.getOrdersByDirective('DIR_1')).map((o) => o.orderId).sort()).toEqual(['A', 'B', 'C']);
+        expect((await l.getOrder('D'))!.batch).toEqual({ mode: 'INDEPENDENT', index: 0, size: 1 });
+      }),
+    );
+
+    it(
+      'keeps to its strategy: records of another strategy are refused',
+      withLedger(async (l) => {
+        await expect(recordOrder(l, order('X', { strategyId: 'S2' }))).rejects.toThrow(/strategy/);
+        expect(await l.getOrder('X')).toBeUndefined();
+      }),
+    );
+
+    it(
+      'delivers to every listener even when one throws; unsubscribe stops delivery',
+      withLedger(async (l) => {
+        const got: string[] = [];
+        const warn = process.emitWarning;
+        process.emitWarning = () => {};
+        try {
+          l.subscribe(() => {
+            throw new Error('bad listener');
+          });
+          const off = l.subscribe((e) => got.push(e.orderId ?? ''));
+          await recordOrder(l, order('O1'));
+          off();
+          await recordOrder(l, order('O2'));
+        } finally {
+          process.emitWarning = warn;
+        }
+        expect(got).toEqual(['O1']);
+      }),
+    );
   });
 }

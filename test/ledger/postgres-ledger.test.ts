@@ -52,7 +52,9 @@ describe('postgres ledger across processes', () => {
     reader.subscribe((e) => seen.push(e));
     await Promise.all(Array.from({ length: 20 }, (_, i) => recordOrder(owner, order(`O${i}`))));
     await recordOrder(other, order('X', 'S2'));
-    await owner.commit([{ kind: 'change', orderId: 'O3', eventType: 'ORDER_ACCEPTED', from: 'PENDING', to: 'OPEN', at: 2, cause: 'test' }]);
+    await owner.commit([
+      { kind: 'change', orderId: 'O3', eventType: 'ORDER_ACCEPTED', from: 'PENDING', to: 'OPEN', at: 2, cause: 'test' },
+    ]);
     await until(() => seen.length >= 21);
     await sleep(200); // nothing more, nothing twice
     expect(seen).toEqual(own);
@@ -75,7 +77,9 @@ describe('postgres ledger across processes', () => {
     await until(() => seen.length === 1);
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
-    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`);
+    await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`,
+    );
     await recordOrder(owner, order('B')); // committed while the reader's LISTEN connection is down
     await recordOrder(owner, order('C'));
     await until(() => seen.length >= 3);
@@ -88,7 +92,9 @@ describe('postgres ledger across processes', () => {
   it('one live owner per strategy: a second writer fails, a standby waits and takes over with a higher token', async () => {
     const schema = freshSchema();
     const first = await connectPostgresLedger(url, { strategyId: 'S1', schema, leaseMs: 500 });
-    await expect(connectPostgresLedger(url, { strategyId: 'S1', schema, leaseMs: 500 })).rejects.toBeInstanceOf(LeaseHeldError);
+    await expect(connectPostgresLedger(url, { strategyId: 'S1', schema, leaseMs: 500 })).rejects.toBeInstanceOf(
+      LeaseHeldError,
+    );
     const standby = connectPostgresLedger(url, { strategyId: 'S1', schema, leaseMs: 500, waitForLease: true });
     await sleep(800); // renewed meanwhile: the standby still waits
     await recordOrder(first, order('A'));
@@ -103,14 +109,21 @@ describe('postgres ledger across processes', () => {
   it('fences a paused owner: once another process took the lease, its writes are refused and nothing lands', async () => {
     const schema = freshSchema();
     // A clock that never moves: this owner never renews, as if its process were paused.
-    const paused = await connectPostgresLedger(url, { strategyId: 'S1', schema, leaseMs: 300, clock: createManualClock(0) });
+    const paused = await connectPostgresLedger(url, {
+      strategyId: 'S1',
+      schema,
+      leaseMs: 300,
+      clock: createManualClock(0),
+    });
     const fencedSeen: LedgerFencedError[] = [];
     paused.onFenced((e) => fencedSeen.push(e));
     await recordOrder(paused, order('A'));
     await sleep(400); // the lease runs out
     const successor: PostgresLedger = await connectPostgresLedger(url, { strategyId: 'S1', schema, leaseMs: 5_000 });
     expect(successor.fencingToken).toBe(paused.fencingToken! + 1);
-    const write = paused.commit([{ kind: 'change', orderId: 'A', eventType: 'ORDER_ACCEPTED', from: 'PENDING', to: 'OPEN', at: 2, cause: 'late' }]);
+    const write = paused.commit([
+      { kind: 'change', orderId: 'A', eventType: 'ORDER_ACCEPTED', from: 'PENDING', to: 'OPEN', at: 2, cause: 'late' },
+    ]);
     await expect(write).rejects.toBeInstanceOf(LedgerFencedError);
     await expect(recordOrder(paused, order('B'))).rejects.toBeInstanceOf(LedgerFencedError);
     expect(paused.isFenced()).toBe(true);
@@ -124,7 +137,11 @@ describe('postgres ledger across processes', () => {
   it('group-commits concurrent commits; a bad one fails alone; the schema version is kept', async () => {
     const schema = freshSchema();
     const l = await connectPostgresLedger(url, { strategyId: 'S1', schema });
-    const results = await Promise.allSettled([recordOrder(l, order('A')), recordOrder(l, order('A')), recordOrder(l, order('B'))]);
+    const results = await Promise.allSettled([
+      recordOrder(l, order('A')),
+      recordOrder(l, order('A')),
+      recordOrder(l, order('B')),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     await l.close();
     const again = await connectPostgresLedger(url, { strategyId: 'S1', schema }); // migration is idempotent

@@ -11,7 +11,10 @@ import { runSession } from '../../src/sim/session.js';
 
 describe('a session on the PostgreSQL ledger', () => {
   it('keeps every promise through venue faults and converges with the venue', async () => {
-    const ledger = await connectPostgresLedger(inject('postgresUrl'), { strategyId: 'PG_SESSION', schema: `eh_session_${process.pid}` });
+    const ledger = await connectPostgresLedger(inject('postgresUrl'), {
+      strategyId: 'PG_SESSION',
+      schema: `eh_session_${process.pid}`,
+    });
     const r = await runSession({
       orders: 150,
       seed: 7,

@@ -42,10 +42,16 @@ describe('sqlite ledger specifics', () => {
     const path = fresh();
     const a = openSqliteLedger(path, { strategyId: 'S1' });
     await recordOrder(a, order('O1'));
-    await a.commit([{ kind: 'fill', orderId: 'O1', fill: { fillId: 'FIL_1', venueFillId: 'F1', quantity: '0.1', price: '2', at: 3 } }]);
+    await a.commit([
+      { kind: 'fill', orderId: 'O1', fill: { fillId: 'FIL_1', venueFillId: 'F1', quantity: '0.1', price: '2', at: 3 } },
+    ]);
     await a.close();
     const b = openSqliteLedger(path, { strategyId: 'S1' });
-    expect(await b.getOrder('O1')).toMatchObject({ status: 'PENDING', filledQuantity: '0.1', fills: [{ venueFillId: 'F1' }] });
+    expect(await b.getOrder('O1')).toMatchObject({
+      status: 'PENDING',
+      filledQuantity: '0.1',
+      fills: [{ venueFillId: 'F1' }],
+    });
     await b.close();
   });
 
@@ -60,7 +66,11 @@ describe('sqlite ledger specifics', () => {
     expect((await s1.getOpenOrders()).map((o) => o.orderId)).toEqual(['A']);
     expect(await s1.getAnomalies()).toEqual([]);
     expect((await s2.getOpenOrders()).map((o) => o.orderId)).toEqual(['B']);
-    await expect(s1.commit([{ kind: 'change', orderId: 'B', eventType: 'ORDER_ACCEPTED', from: 'PENDING', to: 'OPEN', at: 2, cause: 'x' }])).rejects.toThrow(/unknown order/);
+    await expect(
+      s1.commit([
+        { kind: 'change', orderId: 'B', eventType: 'ORDER_ACCEPTED', from: 'PENDING', to: 'OPEN', at: 2, cause: 'x' },
+      ]),
+    ).rejects.toThrow(/unknown order/);
     await s1.close();
     await s2.close();
   });

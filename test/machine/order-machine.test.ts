@@ -13,17 +13,37 @@ import { renderStateMachineDoc } from '../../src/docs/state-machine-doc.js';
 /** Contract section 4, row by row, as from>to pairs (from != to). */
 const CONTRACT_EDGES = [
   'PENDING>OPEN',
-  'PENDING>PARTIALLY_FILLED', 'OPEN>PARTIALLY_FILLED',
-  'PENDING>FILLED', 'OPEN>FILLED', 'PARTIALLY_FILLED>FILLED', 'CANCEL_PENDING>FILLED',
-  'PENDING>REJECTED', 'OPEN>REJECTED', 'CANCEL_PENDING>REJECTED',
-  'PENDING>CANCELLED', 'OPEN>CANCELLED', 'PARTIALLY_FILLED>CANCELLED', 'CANCEL_PENDING>CANCELLED',
-  'PENDING>EXPIRED', 'OPEN>EXPIRED', 'PARTIALLY_FILLED>EXPIRED', 'CANCEL_PENDING>EXPIRED',
-  'PENDING>CANCEL_PENDING', 'OPEN>CANCEL_PENDING', 'PARTIALLY_FILLED>CANCEL_PENDING',
-  'CANCEL_PENDING>PARTIALLY_FILLED', 'CANCEL_PENDING>OPEN', 'CANCEL_PENDING>PENDING',
+  'PENDING>PARTIALLY_FILLED',
+  'OPEN>PARTIALLY_FILLED',
+  'PENDING>FILLED',
+  'OPEN>FILLED',
+  'PARTIALLY_FILLED>FILLED',
+  'CANCEL_PENDING>FILLED',
+  'PENDING>REJECTED',
+  'OPEN>REJECTED',
+  'CANCEL_PENDING>REJECTED',
+  'PENDING>CANCELLED',
+  'OPEN>CANCELLED',
+  'PARTIALLY_FILLED>CANCELLED',
+  'CANCEL_PENDING>CANCELLED',
+  'PENDING>EXPIRED',
+  'OPEN>EXPIRED',
+  'PARTIALLY_FILLED>EXPIRED',
+  'CANCEL_PENDING>EXPIRED',
+  'PENDING>CANCEL_PENDING',
+  'OPEN>CANCEL_PENDING',
+  'PARTIALLY_FILLED>CANCEL_PENDING',
+  'CANCEL_PENDING>PARTIALLY_FILLED',
+  'CANCEL_PENDING>OPEN',
+  'CANCEL_PENDING>PENDING',
   'PENDING>TIMED_OUT',
   'TIMED_OUT>CANCEL_PENDING',
-  'TIMED_OUT>FILLED', 'TIMED_OUT>REJECTED', 'TIMED_OUT>CANCELLED', 'TIMED_OUT>EXPIRED',
-  'CANCELLED>FILLED', 'EXPIRED>FILLED',
+  'TIMED_OUT>FILLED',
+  'TIMED_OUT>REJECTED',
+  'TIMED_OUT>CANCELLED',
+  'TIMED_OUT>EXPIRED',
+  'CANCELLED>FILLED',
+  'EXPIRED>FILLED',
   // "An order made CANCELLED as NOT_FOUND_AT_VENUE before any acknowledgement takes late news the
   // same way: an ACCEPTED or FILL moves it to CANCEL_PENDING" (the rules under the table; ADR 0001).
   'CANCELLED>CANCEL_PENDING',
@@ -47,7 +67,12 @@ describe('order machine definition', () => {
     const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
     const restored = createActor(orderMachine, { input, snapshot: persisted }).start();
     expect(restored.getSnapshot().value).toBe('CANCEL_PENDING');
-    expect(restored.getSnapshot().context).toMatchObject({ filledQuantity: '0.4', ackDeadlineAt: 11_000, cancelDeadlineAt: 8_000, cancelRequests: 1 });
+    expect(restored.getSnapshot().context).toMatchObject({
+      filledQuantity: '0.4',
+      ackDeadlineAt: 11_000,
+      cancelDeadlineAt: 8_000,
+      cancelRequests: 1,
+    });
     restored.send({ type: 'FILL', quantity: '0.6', at: 4_000 });
     expect(restored.getSnapshot().value).toBe('FILLED');
   });

@@ -90,7 +90,8 @@ function modelReply(o: ModelOrder, r: Record<string, unknown>): Expect {
     case 'FILL': {
       const q = Math.round(Number(r.quantity) * 1000);
       const known = o.fills.get(r.venueFillId as string);
-      if (known !== undefined) return known === q ? { outcome: 'duplicate' } : { outcome: 'anomaly', anomaly: 'CONFLICTING_FILL' };
+      if (known !== undefined)
+        return known === q ? { outcome: 'duplicate' } : { outcome: 'anomaly', anomaly: 'CONFLICTING_FILL' };
       o.fills.set(r.venueFillId as string, q);
       o.filled += q;
       const complete = o.filled >= QTY;
@@ -223,7 +224,10 @@ class Malformed implements Cmd {
   constructor(readonly junk: unknown) {}
   check = () => true;
   async run(m: Model, real: Real) {
-    expect(await real.h.reply(this.junk as Record<string, unknown>)).toMatchObject({ outcome: 'anomaly', anomaly: 'MALFORMED_REPLY' });
+    expect(await real.h.reply(this.junk as Record<string, unknown>)).toMatchObject({
+      outcome: 'anomaly',
+      anomaly: 'MALFORMED_REPLY',
+    });
     await check(m, real);
   }
   toString = () => `malformed(${JSON.stringify(this.junk)})`;
@@ -250,13 +254,44 @@ const idx = fc.nat({ max: 30 });
 const commands = fc.commands(
   [
     fc.constant(new Execute()),
-    idx.map((i) => new Reply(i, (o) => ({ type: 'ACCEPTED', venueOrderId: o.venueOrderId ?? `V${i}`, at: ++seq }), 'ack')),
-    fc.tuple(idx, fc.integer({ min: 1, max: 600 })).map(([i, q]) => new Reply(i, () => ({ type: 'FILL', venueFillId: `F${++seq}`, quantity: dec(q), price: '10', at: seq }), 'partialFill')),
-    idx.map((i) => new Reply(i, (o) => ({ type: 'FILL', venueFillId: `F${++seq}`, quantity: dec(Math.max(1, QTY - o.filled)), price: '10', at: seq }), 'fill')),
-    idx.map((i) => new Reply(i, (o) => {
-      const [vf, q] = [...o.fills.entries()][i % Math.max(1, o.fills.size)] ?? ['F0', 1];
-      return { type: 'FILL', venueFillId: vf, quantity: dec(q), price: '10', at: ++seq }; // same fill, new `at`
-    }, 'duplicateFill')),
+    idx.map(
+      (i) => new Reply(i, (o) => ({ type: 'ACCEPTED', venueOrderId: o.venueOrderId ?? `V${i}`, at: ++seq }), 'ack'),
+    ),
+    fc
+      .tuple(idx, fc.integer({ min: 1, max: 600 }))
+      .map(
+        ([i, q]) =>
+          new Reply(
+            i,
+            () => ({ type: 'FILL', venueFillId: `F${++seq}`, quantity: dec(q), price: '10', at: seq }),
+            'partialFill',
+          ),
+      ),
+    idx.map(
+      (i) =>
+        new Reply(
+          i,
+          (o) => ({
+            type: 'FILL',
+            venueFillId: `F${++seq}`,
+            quantity: dec(Math.max(1, QTY - o.filled)),
+            price: '10',
+            at: seq,
+          }),
+          'fill',
+        ),
+    ),
+    idx.map(
+      (i) =>
+        new Reply(
+          i,
+          (o) => {
+            const [vf, q] = [...o.fills.entries()][i % Math.max(1, o.fills.size)] ?? ['F0', 1];
+            return { type: 'FILL', venueFillId: vf, quantity: dec(q), price: '10', at: ++seq }; // same fill, new `at`
+          },
+          'duplicateFill',
+        ),
+    ),
     idx.map((i) => new Reply(i, () => ({ type: 'REJECTED', reason: 'risk', at: ++seq }), 'reject')),
     idx.map((i) => new Reply(i, () => ({ type: 'CANCELLED', at: ++seq }), 'venueCancelled')),
     idx.map((i) => new Reply(i, () => ({ type: 'EXPIRED', at: ++seq }), 'expire')),
@@ -267,7 +302,11 @@ const commands = fc.commands(
     fc
       .oneof(
         fc.anything(),
-        fc.record({ type: fc.constantFrom('FILL', 'ACCEPTED', 'NOPE'), quantity: fc.oneof(fc.double(), fc.string()), at: fc.oneof(fc.double(), fc.string()) }),
+        fc.record({
+          type: fc.constantFrom('FILL', 'ACCEPTED', 'NOPE'),
+          quantity: fc.oneof(fc.double(), fc.string()),
+          at: fc.oneof(fc.double(), fc.string()),
+        }),
       )
       .filter((j) => !(typeof j === 'object' && j !== null && 'clientOrderId' in j))
       .map((j) => new Malformed(j)),
@@ -284,9 +323,12 @@ const property = () =>
   });
 
 describe('model-based command sequences', () => {
-  it.each(regressions('commands').map((r) => [r.seed, r] as const))('regression seed %i replays clean', async (_seed, r) => {
-    await fc.assert(property(), r.path ? { seed: r.seed, path: r.path, numRuns: 1 } : { seed: r.seed, numRuns: 200 });
-  });
+  it.each(regressions('commands').map((r) => [r.seed, r] as const))(
+    'regression seed %i replays clean',
+    async (_seed, r) => {
+      await fc.assert(property(), r.path ? { seed: r.seed, path: r.path, numRuns: 1 } : { seed: r.seed, numRuns: 200 });
+    },
+  );
 
   it('the handler agrees with the reference model on every step', async () => {
     const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);

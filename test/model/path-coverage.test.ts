@@ -16,7 +16,13 @@ import { decCmp } from '../../src/decimal.js';
 import { type Harness, TIMING, harness } from '../support/harness.js';
 
 type Snap = SnapshotFrom<typeof orderMachine>;
-const INPUT = { orderId: 'ORD_X', quantity: '1', placedAt: 0, ackTimeoutMs: TIMING.ackTimeoutMs, cancelTimeoutMs: TIMING.cancelTimeoutMs };
+const INPUT = {
+  orderId: 'ORD_X',
+  quantity: '1',
+  placedAt: 0,
+  ackTimeoutMs: TIMING.ackTimeoutMs,
+  cancelTimeoutMs: TIMING.cancelTimeoutMs,
+};
 const FINAL = ['FILLED', 'REJECTED', 'CANCELLED', 'EXPIRED'];
 
 /** The events the supervisor would hand the machine in this state (others it classifies itself). */
@@ -42,7 +48,8 @@ function eventsFor(s: Snap): OrderEvent[] {
 /** What a state is, for the traversal: its status and the facts its guards read. */
 function serialize(s: Snap): string {
   const c = s.context;
-  const fills = decCmp(c.filledQuantity, '0') === 0 ? 'none' : decCmp(c.filledQuantity, c.quantity) >= 0 ? 'full' : 'some';
+  const fills =
+    decCmp(c.filledQuantity, '0') === 0 ? 'none' : decCmp(c.filledQuantity, c.quantity) >= 0 ? 'full' : 'some';
   return JSON.stringify([s.value, c.acknowledged, c.gaveUp, c.cancelOutstanding, c.venueOrderId !== null, fills]);
 }
 
@@ -55,7 +62,14 @@ async function stimulate(h: Harness, id: string, e: OrderEvent): Promise<void> {
       await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: e.venueOrderId, at: 1 });
       return;
     case 'FILL':
-      await h.reply({ type: 'FILL', clientOrderId: id, venueFillId: `F${++fillSeq}`, quantity: e.quantity, price: '10', at: 1 });
+      await h.reply({
+        type: 'FILL',
+        clientOrderId: id,
+        venueFillId: `F${++fillSeq}`,
+        quantity: e.quantity,
+        price: '10',
+        at: 1,
+      });
       return;
     case 'REJECTED':
       await h.reply({ type: 'REJECTED', clientOrderId: id, reason: e.reason, at: 1 });
@@ -127,7 +141,9 @@ describe('path coverage of the order machine', () => {
     }
     const required = new Set(transitionTable().map((r) => tripleOf(r.from, r.event, r.to)));
     expect([...required].filter((t) => !taken.has(t))).toEqual([]);
-    console.log(`path coverage: ${CASES.length} paths take all ${required.size} transitions of ${new Set(CASES.flatMap((c) => c.steps.map((s) => String(s.state.value)))).size + 0} states`);
+    console.log(
+      `path coverage: ${CASES.length} paths take all ${required.size} transitions of ${new Set(CASES.flatMap((c) => c.steps.map((s) => String(s.state.value)))).size + 0} states`,
+    );
   });
 
   it.each(CASES.map((c, i) => [i, c.steps.map((s) => s.event.type).join(' → ') || '(start)', c] as const))(
@@ -148,7 +164,10 @@ describe('path coverage of the order machine', () => {
         expect(transitions.at(-1)).toMatchObject({ from, to, seq: before + 1 });
         const event = h.events.filter((e) => e.orderId === id && e.eventType !== 'ORDER_ANOMALY').at(-1)!;
         expect(event).toMatchObject({ eventType: transitions.at(-1)!.eventType, status: to, seq: before + 1 });
-        expect(h.handler.order(id)!.filledQuantity, `filled after ${c.steps.map((x) => JSON.stringify(x.event)).join(', ')}`).toBe(step.state.context.filledQuantity);
+        expect(
+          h.handler.order(id)!.filledQuantity,
+          `filled after ${c.steps.map((x) => JSON.stringify(x.event)).join(', ')}`,
+        ).toBe(step.state.context.filledQuantity);
         from = to;
       }
     },

@@ -49,7 +49,8 @@ export class ScriptedVenue implements ExchangeConnector {
   ledger?: StrategyLedger;
 
   async placeOrder(order: OrderRequest & { clientOrderId: string }): Promise<{ venueOrderId?: string }> {
-    if (this.ledger && !(await this.ledger.getOrder(order.clientOrderId))) this.callsBeforeRecord.push(order.clientOrderId);
+    if (this.ledger && !(await this.ledger.getOrder(order.clientOrderId)))
+      this.callsBeforeRecord.push(order.clientOrderId);
     this.placed.push(order);
     const script = this.placeScript.shift() ?? {};
     if (script === 'reject') throw new PlacementRejectedError('insufficient balance');
@@ -140,14 +141,22 @@ export interface Harness {
   /** Executes one order (LIMIT 1 @ 100 unless given) and settles; returns its OrderID. */
   place(order?: OrderRequest): Promise<string>;
   /** Sends a reply and lets the work it started finish. */
-  reply(r: Record<string, unknown>): Promise<ReturnType<ExecutionHandler['onExchangeReply']> extends Promise<infer T> ? T : never>;
+  reply(
+    r: Record<string, unknown>,
+  ): Promise<ReturnType<ExecutionHandler['onExchangeReply']> extends Promise<infer T> ? T : never>;
   /** Advances the clock by `ms` (no settle: a hanging venue call would never settle). */
   advance(ms: number): Promise<void>;
   status(orderId: string): string | undefined;
 }
 
 /** The default timings of the harness: short, distinct numbers so timelines read easily. */
-export const TIMING = { ackTimeoutMs: 1_000, cancelTimeoutMs: 1_000, queryIntervalMs: 100, queryRetries: 2, placeRetries: 2 };
+export const TIMING = {
+  ackTimeoutMs: 1_000,
+  cancelTimeoutMs: 1_000,
+  queryIntervalMs: 100,
+  queryRetries: 2,
+  placeRetries: 2,
+};
 
 let ledgerFiles = 0;
 /**

@@ -20,7 +20,10 @@ export async function runSeedRange(from: number, to: number): Promise<void> {
   const failures: string[] = [];
   let orders = 0;
   let restarts = 0;
-  const seeds = [...regressions('simulation').map((r) => r.seed), ...Array.from({ length: to - from + 1 }, (_, i) => from + i)];
+  const seeds = [
+    ...regressions('simulation').map((r) => r.seed),
+    ...Array.from({ length: to - from + 1 }, (_, i) => from + i),
+  ];
   for (const seed of seeds) {
     const r = await runSeed(seed);
     orders += r.orders;
@@ -30,6 +33,11 @@ export async function runSeedRange(from: number, to: number): Promise<void> {
       save(seed, r.problems[0]!);
     }
   }
-  console.log(`simulation seeds ${from}..${to} (+${seeds.length - (to - from + 1)} regression seeds): ${orders} orders, ${restarts} crash-restarts, ${failures.length} failing`);
-  expect(failures, 'failing seeds were saved to test/regressions/seeds.json; replay one with npm run sim -- --from SEED --seeds 1').toEqual([]);
+  console.log(
+    `simulation seeds ${from}..${to} (+${seeds.length - (to - from + 1)} regression seeds): ${orders} orders, ${restarts} crash-restarts, ${failures.length} failing`,
+  );
+  expect(
+    failures,
+    'failing seeds were saved to test/regressions/seeds.json; replay one with npm run sim -- --from SEED --seeds 1',
+  ).toEqual([]);
 }
