@@ -6,8 +6,11 @@
  */
 import type { OrderStatus } from '../types.js';
 
+/** The statuses of the contract (MODIFY_PENDING joins `OrderStatus` with order modification). */
+type Status = OrderStatus | 'MODIFY_PENDING';
+
 /** A status change `from>to` (from != to). */
-export type Edge = `${OrderStatus}>${OrderStatus}`;
+export type Edge = `${Status}>${Status}`;
 
 /** Contract section 4, row by row, as status changes (from != to). */
 export const SECTION_4_EDGES: readonly Edge[] = [
@@ -79,6 +82,6 @@ export const SECTION_4B_EDGES: readonly Edge[] = [
 export const CONTRACT_EDGES: ReadonlySet<string> = new Set<string>([...SECTION_4_EDGES, ...SECTION_4B_EDGES]);
 
 /** True when `from>to` is a row of the contract's tables (a change that keeps the status always is). */
-export function isLegalChange(from: OrderStatus, to: OrderStatus): boolean {
+export function isLegalChange(from: Status, to: Status): boolean {
   return from === to || CONTRACT_EDGES.has(`${from}>${to}`);
 }
