@@ -49,12 +49,21 @@ async function newHandler(
   return Object.assign(handler, { clock });
 }
 
+/** The default timing options of the handler, for raw actors. */
+const TIMING = {
+  ackTimeoutMs: 10_000,
+  cancelTimeoutMs: 10_000,
+  queryIntervalMs: 2_000,
+  queryRetries: 5,
+  placeRetries: 2,
+};
+
 /** Raw actors: create, ack, two fills, stop. Lifecycles per second. */
 export function rawLifecyclesPerSecond(n: number): number {
   const t = performance.now();
   for (let i = 0; i < n; i++) {
     const a = createActor(orderMachine, {
-      input: { orderId: `O${i}`, quantity: '1', placedAt: 0, ackTimeoutMs: 10_000, cancelTimeoutMs: 10_000 },
+      input: { orderId: `O${i}`, quantity: '1', placedAt: 0, timing: TIMING },
     }).start();
     for (const e of RAW_EVENTS) a.send(e);
     a.stop();
@@ -121,7 +130,7 @@ export async function replyLatency(n: number): Promise<{ handler: [number, numbe
   const rawTimes: number[] = [];
   for (let i = 0; i < n; i++) {
     const a = createActor(orderMachine, {
-      input: { orderId: `O${i}`, quantity: '1', placedAt: 0, ackTimeoutMs: 10_000, cancelTimeoutMs: 10_000 },
+      input: { orderId: `O${i}`, quantity: '1', placedAt: 0, timing: TIMING },
     }).start();
     const t = performance.now();
     a.send(RAW_EVENTS[0]);
@@ -172,8 +181,7 @@ export async function memoryPerLiveOrder(n: number): Promise<{ handler: number; 
         orderId: `ORD_20260105_090000_${i}`,
         quantity: '1',
         placedAt: 0,
-        ackTimeoutMs: 10_000,
-        cancelTimeoutMs: 10_000,
+        timing: TIMING,
       },
     }).start();
     a.send(RAW_EVENTS[0]);

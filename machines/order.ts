@@ -1,20 +1,40 @@
 /**
  * The order state machine of contract section 4, as a pure XState v5 definition: no I/O, no
- * clock, no randomness. Every event carries the time it happened (`at`), and the deadlines the
- * supervisor drives live in the context, so a persisted snapshot holds everything.
+ * clock, no randomness. Every event carries the time it happened (`at`).
  *
- * Effects are not performed here; they are facts in the context the supervisor acts on:
- * `cancelRequests` grows each time the machine wants a cancel sent (again), and
- * `cancelOutstanding` says a cancel awaits the venue's word.
+ * The machine owns the order's whole protocol, not only its status: deadlines, the query cycle,
+ * cancel pacing, placement retries, the stale-answer rule and which anomalies were recorded live
+ * in its context (see `order-protocol.ts`), with `wakeAt`, the next time the runtime must send
+ * WAKE. Effects (place, cancel, query, record an anomaly, announce the end) are emitted events
+ * (`OrderEffect`) that the runtime collects and performs once the change is durable.
  *
- * Classification of replies that change nothing (exact repeats, known fills, a second ACCEPTED)
- * happens in the supervisor before an event is sent; an event this machine does not handle in
- * its current state leaves the snapshot untouched, which is how the supervisor detects a reply
- * with no row in the table (LATE_REPLY).
+ * Replies that change nothing (exact repeats, known fills, a second ACCEPTED with the known venue
+ * id) are classified by the runtime before an event is sent; an event this machine has no row for
+ * in its current state (`snapshot.can(event)` is false) is a LATE_REPLY.
  */
-import { assign, setup } from 'xstate';
+import { and, assign, enqueueActions, setup } from 'xstate';
 import { decAdd, decCmp } from '../src/decimal.js';
 import type { OrderStatus } from '../src/types.js';
+import {
+  type OrderEffect,
+  type OrderProtocol,
+  type OrderTiming,
+  type Step,
+  ackQueriesSpent,
+  chain,
+  initialProtocol,
+  leavePending,
+  placeFailed,
+  queryDone,
+  requestCancel,
+  sendCancelPaced,
+  settleCancel,
+  stillWorking,
+  wake,
+  wakeAtOf,
+} from './order-protocol.js';
+
+export type { OrderEffect, OrderTiming } from './order-protocol.js';
 
 /** What an order actor is created with. */
 export interface OrderMachineInput {
@@ -23,12 +43,11 @@ export interface OrderMachineInput {
   quantity: string;
   /** When the order was recorded and handed to the venue (the ack deadline counts from here). */
   placedAt: number;
-  ackTimeoutMs: number;
-  cancelTimeoutMs: number;
+  timing: OrderTiming;
 }
 
-/** The actor's context: small on purpose (fills live in the view and the ledger). */
-export interface OrderContext {
+/** The actor's context: the order's facts and its protocol (fills live in the view and the ledger). */
+export interface OrderContext extends OrderProtocol {
   orderId: string;
   quantity: string;
   filledQuantity: string;
@@ -37,24 +56,26 @@ export interface OrderContext {
   acknowledged: boolean;
   /**
    * The handler gave up on this order (TIMED_OUT, or CANCELLED as NOT_FOUND_AT_VENUE before any
-   * acknowledgement): any sign of life at the venue gets it cancelled.
+   * acknowledgement): any sign of life at the venue gets it cancelled. A final status the venue
+   * itself reports clears it: such an order is never reopened.
    */
   gaveUp: boolean;
-  cancelOutstanding: boolean;
-  /** Incremented each time a cancel must be sent to the venue (first time or again). */
-  cancelRequests: number;
   rejectReason: string | null;
   cancelReason: string | null;
-  ackTimeoutMs: number;
-  cancelTimeoutMs: number;
-  /** While PENDING: when the venue is asked about the order if it has not acknowledged it. */
-  ackDeadlineAt: number;
-  /** While a cancel is outstanding: when the venue is asked whether it took the cancel. */
-  cancelDeadlineAt: number | null;
 }
 
 /** Why an order became CANCELLED without the venue saying so. */
 export const NOT_FOUND_AT_VENUE = 'NOT_FOUND_AT_VENUE';
+
+/** What a query's sender knew when it asked: an answer older than news of the order is stale. */
+export interface QueryToken {
+  /** The in-flight query it answers (absent for reconcile's own queries). */
+  queryId?: number;
+  /** `news` of the context when the query was sent. */
+  newsAtSend: number;
+  /** `cancelsSent` of the context when the query was sent. */
+  cancelsAtSend: number;
+}
 
 /** Events of the order machine. Every one carries the handler's time `at`. */
 export type OrderEvent =
@@ -66,15 +87,53 @@ export type OrderEvent =
   | { type: 'CANCEL_REJECTED'; reason: string; venueOrderId?: string; at: number }
   /** The engine asked to cancel (`cancel()`, `cancelAll()`, a coordinated batch). */
   | { type: 'CANCEL'; at: number }
-  /** The venue, asked, does not know the order. */
-  | { type: 'NOT_FOUND'; at: number }
-  /** No acknowledgement by the ack deadline and the queries were spent unanswered. */
-  | { type: 'ACK_TIMEOUT'; at: number };
+  /** The venue, asked, does not know the order; `recovering` during `recover()`. */
+  | ({ type: 'NOT_FOUND'; at: number; recovering?: boolean } & QueryToken)
+  /** The venue answered a query with the order's state (its replies were applied before). */
+  | { type: 'QUERY_ANSWERED'; queryId?: number; working: boolean; at: number }
+  /** A query could not be answered (it failed or went unanswered). */
+  | { type: 'QUERY_FAILED'; queryId: number; at: number }
+  /** A placement's outcome is unknown (not a definitive rejection). */
+  | { type: 'PLACE_FAILED'; at: number }
+  /** A repeated ACCEPTED or FILL arrived while a query was in flight: news of the order all the same. */
+  | { type: 'NEWS'; at: number }
+  /** `wakeAt` has come. */
+  | { type: 'WAKE'; at: number }
+  /** Restored from the ledger by `recover()`: a cancel that may have died with the process goes again. */
+  | { type: 'RESTORED'; at: number };
 
 type Ev<T extends OrderEvent['type']> = Extract<OrderEvent, { type: T }>;
 
 const venueIdOf = (context: OrderContext, event: OrderEvent): string | null =>
   context.venueOrderId ?? ('venueOrderId' in event && event.venueOrderId ? event.venueOrderId : null);
+
+/** An action that applies a protocol step: its patch to the context, its effects emitted. */
+function stepAction(step: (context: OrderContext, event: OrderEvent) => Step) {
+  return enqueueActions<OrderContext, OrderEvent, undefined, OrderEvent, never, never, never, never, OrderEffect>(
+    ({ context, event, enqueue }) => {
+      const s = step(context, event);
+      // Every change of the protocol moves the next wake-up with it.
+      const next = { ...context, ...s.patch };
+      if (Object.keys(s.patch).length > 0) enqueue.assign({ ...s.patch, wakeAt: wakeAtOf(next) });
+      for (const effect of s.effects) enqueue.emit(effect);
+    },
+  );
+}
+
+/** Announces the order's end to its directive once, also across restarts. */
+function announceEnd(status: OrderStatus) {
+  return enqueueActions<OrderContext, OrderEvent, undefined, OrderEvent, never, never, never, never, OrderEffect>(
+    ({ context, enqueue }) => {
+      if (context.endAnnounced) return;
+      enqueue.assign({ endAnnounced: true });
+      enqueue.emit({ type: 'ended', status });
+    },
+  );
+}
+
+const noStep: Step = { patch: {}, effects: [] };
+const isFinalStatus = (s: OrderStatus): boolean =>
+  s === 'FILLED' || s === 'REJECTED' || s === 'CANCELLED' || s === 'EXPIRED';
 
 /** The order machine. Its states are the statuses of contract section 4. */
 export const orderMachine = setup({
@@ -82,6 +141,7 @@ export const orderMachine = setup({
     context: {} as OrderContext,
     events: {} as OrderEvent,
     input: {} as OrderMachineInput,
+    emitted: {} as OrderEffect,
   },
   guards: {
     /** The fill in the event completes the order (or takes it past its quantity). */
@@ -94,24 +154,35 @@ export const orderMachine = setup({
     /** An ACCEPTED that tells the order something new: its first acknowledgement or venue id. */
     firstAcknowledgement: ({ context, event }) =>
       event.type === 'ACCEPTED' && (!context.acknowledged || context.venueOrderId === null),
+    cancelOutstanding: ({ context }) => context.cancelOutstanding,
+    /** The ack deadline passed and every query about the order went unanswered. */
+    ackQueriesSpent: ({ context, event }) => ackQueriesSpent(context, event.at),
+    /** A `null` answer sent before news of the order arrived says nothing (contract section 4). */
+    staleAnswer: ({ context, event }) => event.type === 'NOT_FOUND' && event.newsAtSend < context.news,
+    /** Not known yet before its ack deadline: the placement may still be on its way. */
+    beforeAckDeadline: ({ context, event }) => event.at < context.ackDeadlineAt,
+    recovering: ({ event }) => event.type === 'NOT_FOUND' && event.recovering === true,
+    /** No cancel of a TIMED_OUT order is outstanding, or one went out after this query. */
+    cancelNotAnswered: ({ context, event }) =>
+      event.type === 'NOT_FOUND' && (!context.cancelOutstanding || context.cancelsSent > event.cancelsAtSend),
+    queryInFlight: ({ context }) => context.query !== null,
   },
   actions: {
     learnVenueId: assign({ venueOrderId: ({ context, event }) => venueIdOf(context, event) }),
     acknowledge: assign({
       acknowledged: true,
       venueOrderId: ({ context, event }) => venueIdOf(context, event),
+      news: ({ context }) => context.news + 1,
     }),
     applyFill: assign({
       filledQuantity: ({ context, event }) => decAdd(context.filledQuantity, (event as Ev<'FILL'>).quantity),
       venueOrderId: ({ context, event }) => venueIdOf(context, event),
+      news: ({ context }) => context.news + 1,
     }),
-    requestCancel: assign({
-      cancelOutstanding: true,
-      cancelRequests: ({ context }) => context.cancelRequests + 1,
-      cancelDeadlineAt: ({ context, event }) => event.at + context.cancelTimeoutMs,
-    }),
-    settleCancel: assign({ cancelOutstanding: false, cancelDeadlineAt: null }),
+    news: assign({ news: ({ context }) => context.news + 1 }),
     giveUp: assign({ gaveUp: true }),
+    /** The venue itself says the order ended: late news never reopens it. */
+    venueEnded: assign({ gaveUp: false, venueOrderId: ({ context, event }) => venueIdOf(context, event) }),
     recordReject: assign({
       rejectReason: ({ event }) => (event as Ev<'REJECTED'>).reason,
       venueOrderId: ({ context, event }) => venueIdOf(context, event),
@@ -125,6 +196,41 @@ export const orderMachine = setup({
       // Lost before any acknowledgement: the order may still reach the venue late.
       gaveUp: ({ context }) => context.gaveUp || !context.acknowledged,
     }),
+    venueLost: stepAction((c) => ({
+      patch: {},
+      effects: [
+        {
+          type: 'anomaly',
+          kind: 'VENUE_LOST_ORDER',
+          reason: `the venue does not know order ${c.orderId}: ${NOT_FOUND_AT_VENUE}`,
+        },
+      ],
+    })),
+    requestCancel: stepAction((c, e) => requestCancel(c, e.at)),
+    settleCancel: stepAction((c) => settleCancel(c)),
+    awaitAck: stepAction(() => ({ patch: { awaitingAck: true }, effects: [] })),
+    leavePending: stepAction((c) => leavePending(c)),
+    placeFailed: stepAction((c, e) => placeFailed(c, e.at)),
+    placeAgain: stepAction((c) => ({
+      patch: { placeAttempts: c.placeAttempts + 1 },
+      effects: [{ type: 'place' }],
+    })),
+    wake: stepAction((c, e) => wake(c, e.at)),
+    queryDone: stepAction((c, e) => queryDone(c, 'queryId' in e ? e.queryId : undefined)),
+    stillWorking: stepAction((c, e) =>
+      chain(
+        c,
+        (q) => queryDone(q, (e as Ev<'QUERY_ANSWERED'>).queryId),
+        (q) => ((e as Ev<'QUERY_ANSWERED'>).working ? stillWorking(q, e.at) : noStep),
+      ),
+    ),
+    restored: stepAction((c, e) => (c.cancelOutstanding ? sendCancelPaced(c, e.at) : noStep)),
+    /** The order first ended: its directive hears of it once, also across restarts. */
+    endFilled: announceEnd('FILLED'),
+    endCancelled: announceEnd('CANCELLED'),
+    endRejected: announceEnd('REJECTED'),
+    endExpired: announceEnd('EXPIRED'),
+    endTimedOut: announceEnd('TIMED_OUT'),
   },
 }).createMachine({
   id: 'order',
@@ -136,54 +242,67 @@ export const orderMachine = setup({
     venueOrderId: null,
     acknowledged: false,
     gaveUp: false,
-    cancelOutstanding: false,
-    cancelRequests: 0,
     rejectReason: null,
     cancelReason: null,
-    ackTimeoutMs: input.ackTimeoutMs,
-    cancelTimeoutMs: input.cancelTimeoutMs,
-    ackDeadlineAt: input.placedAt + input.ackTimeoutMs,
-    cancelDeadlineAt: null,
+    ...initialProtocol(input.timing, input.placedAt),
   }),
   states: {
     PENDING: {
+      entry: 'awaitAck',
+      exit: 'leavePending',
       on: {
         ACCEPTED: { target: 'OPEN', actions: 'acknowledge' },
         FILL: [
           { guard: 'fillCompletes', target: 'FILLED', actions: 'applyFill' },
           { target: 'PARTIALLY_FILLED', actions: 'applyFill' },
         ],
-        REJECTED: { target: 'REJECTED', actions: 'recordReject' },
-        CANCELLED: { target: 'CANCELLED', actions: 'recordCancel' },
-        EXPIRED: { target: 'EXPIRED', actions: 'learnVenueId' },
+        REJECTED: { target: 'REJECTED', actions: ['recordReject', 'venueEnded'] },
+        CANCELLED: { target: 'CANCELLED', actions: ['recordCancel', 'venueEnded'] },
+        EXPIRED: { target: 'EXPIRED', actions: 'venueEnded' },
         CANCEL: { target: 'CANCEL_PENDING', actions: 'requestCancel' },
-        NOT_FOUND: { target: 'TIMED_OUT', actions: ['giveUp', 'requestCancel'] },
-        ACK_TIMEOUT: { target: 'TIMED_OUT', actions: ['giveUp', 'requestCancel'] },
+        NOT_FOUND: [
+          { guard: 'staleAnswer', actions: 'queryDone' },
+          // On recovery it may never have left (a crash between record and send): place it again.
+          { guard: and(['beforeAckDeadline', 'recovering']), actions: ['queryDone', 'placeAgain'] },
+          { guard: 'beforeAckDeadline', actions: 'queryDone' },
+          { target: 'TIMED_OUT', actions: ['queryDone', 'giveUp', 'requestCancel'] },
+        ],
+        WAKE: [
+          { guard: 'ackQueriesSpent', target: 'TIMED_OUT', actions: ['giveUp', 'requestCancel'] },
+          { actions: 'wake' },
+        ],
+        PLACE_FAILED: { actions: 'placeFailed' },
       },
     },
     OPEN: {
       // No ACCEPTED row: an OPEN order is always acknowledged with its venue id, so a repeat is
-      // a duplicate and another venue id a LATE_REPLY, both decided by the supervisor.
+      // a duplicate and another venue id a LATE_REPLY, both decided by the runtime.
       on: {
         FILL: [
           { guard: 'fillCompletes', target: 'FILLED', actions: 'applyFill' },
           { target: 'PARTIALLY_FILLED', actions: 'applyFill' },
         ],
-        REJECTED: { target: 'REJECTED', actions: 'recordReject' },
-        CANCELLED: { target: 'CANCELLED', actions: 'recordCancel' },
-        EXPIRED: { target: 'EXPIRED', actions: 'learnVenueId' },
+        REJECTED: { target: 'REJECTED', actions: ['recordReject', 'venueEnded'] },
+        CANCELLED: { target: 'CANCELLED', actions: ['recordCancel', 'venueEnded'] },
+        EXPIRED: { target: 'EXPIRED', actions: 'venueEnded' },
         CANCEL: { target: 'CANCEL_PENDING', actions: 'requestCancel' },
-        NOT_FOUND: { target: 'CANCELLED', actions: 'recordLost' },
+        NOT_FOUND: [
+          { guard: 'staleAnswer', actions: 'queryDone' },
+          { target: 'CANCELLED', actions: ['queryDone', 'recordLost', 'venueLost'] },
+        ],
       },
     },
     PARTIALLY_FILLED: {
       on: {
         ACCEPTED: { guard: 'firstAcknowledgement', actions: 'acknowledge' },
         FILL: [{ guard: 'fillCompletes', target: 'FILLED', actions: 'applyFill' }, { actions: 'applyFill' }],
-        CANCELLED: { target: 'CANCELLED', actions: 'recordCancel' },
-        EXPIRED: { target: 'EXPIRED', actions: 'learnVenueId' },
+        CANCELLED: { target: 'CANCELLED', actions: ['recordCancel', 'venueEnded'] },
+        EXPIRED: { target: 'EXPIRED', actions: 'venueEnded' },
         CANCEL: { target: 'CANCEL_PENDING', actions: 'requestCancel' },
-        NOT_FOUND: { target: 'CANCELLED', actions: 'recordLost' },
+        NOT_FOUND: [
+          { guard: 'staleAnswer', actions: 'queryDone' },
+          { target: 'CANCELLED', actions: ['queryDone', 'recordLost', 'venueLost'] },
+        ],
       },
     },
     CANCEL_PENDING: {
@@ -193,9 +312,9 @@ export const orderMachine = setup({
           { guard: 'fillCompletes', target: 'FILLED', actions: ['applyFill', 'settleCancel'] },
           { actions: 'applyFill' },
         ],
-        REJECTED: { guard: 'noFills', target: 'REJECTED', actions: ['recordReject', 'settleCancel'] },
-        CANCELLED: { target: 'CANCELLED', actions: ['recordCancel', 'settleCancel'] },
-        EXPIRED: { target: 'EXPIRED', actions: ['learnVenueId', 'settleCancel'] },
+        REJECTED: { guard: 'noFills', target: 'REJECTED', actions: ['recordReject', 'venueEnded', 'settleCancel'] },
+        CANCELLED: { target: 'CANCELLED', actions: ['recordCancel', 'venueEnded', 'settleCancel'] },
+        EXPIRED: { target: 'EXPIRED', actions: ['venueEnded', 'settleCancel'] },
         CANCEL_REJECTED: [
           // An order the handler gave up on must not rest at the venue: retry the cancel.
           { guard: 'gaveUp', actions: ['learnVenueId', 'requestCancel'] },
@@ -203,16 +322,22 @@ export const orderMachine = setup({
           { guard: 'acknowledged', target: 'OPEN', actions: ['learnVenueId', 'settleCancel'] },
           { target: 'PENDING', actions: ['learnVenueId', 'settleCancel'] },
         ],
-        NOT_FOUND: { target: 'CANCELLED', actions: ['recordLost', 'settleCancel'] },
+        NOT_FOUND: [
+          { guard: 'staleAnswer', actions: 'queryDone' },
+          { target: 'CANCELLED', actions: ['queryDone', 'recordLost', 'venueLost', 'settleCancel'] },
+        ],
       },
     },
     FILLED: {
+      entry: 'endFilled',
       on: {
         ACCEPTED: { guard: 'firstAcknowledgement', actions: 'acknowledge' },
         FILL: { actions: 'applyFill' },
+        NOT_FOUND: { actions: 'queryDone' },
       },
     },
     CANCELLED: {
+      entry: 'endCancelled',
       on: {
         ACCEPTED: [
           { guard: 'gaveUp', target: 'CANCEL_PENDING', actions: ['acknowledge', 'requestCancel'] },
@@ -223,36 +348,54 @@ export const orderMachine = setup({
           { guard: 'gaveUp', target: 'CANCEL_PENDING', actions: ['applyFill', 'requestCancel'] },
           { actions: 'applyFill' },
         ],
+        NOT_FOUND: { actions: 'queryDone' },
       },
     },
     REJECTED: {
+      entry: 'endRejected',
       on: {
         FILL: { actions: 'applyFill' },
+        NOT_FOUND: { actions: 'queryDone' },
       },
     },
     EXPIRED: {
+      entry: 'endExpired',
       on: {
         ACCEPTED: { guard: 'firstAcknowledgement', actions: 'acknowledge' },
         FILL: [{ guard: 'fillCompletes', target: 'FILLED', actions: 'applyFill' }, { actions: 'applyFill' }],
+        NOT_FOUND: { actions: 'queryDone' },
       },
     },
     TIMED_OUT: {
+      entry: 'endTimedOut',
       on: {
         ACCEPTED: { target: 'CANCEL_PENDING', actions: ['acknowledge', 'requestCancel'] },
         FILL: [
           { guard: 'fillCompletes', target: 'FILLED', actions: ['applyFill', 'settleCancel'] },
           { target: 'CANCEL_PENDING', actions: ['applyFill', 'requestCancel'] },
         ],
-        REJECTED: { target: 'REJECTED', actions: ['recordReject', 'settleCancel'] },
-        CANCELLED: { target: 'CANCELLED', actions: ['recordCancel', 'settleCancel'] },
-        EXPIRED: { target: 'EXPIRED', actions: ['learnVenueId', 'settleCancel'] },
+        REJECTED: { target: 'REJECTED', actions: ['recordReject', 'venueEnded', 'settleCancel'] },
+        CANCELLED: { target: 'CANCELLED', actions: ['recordCancel', 'venueEnded', 'settleCancel'] },
+        EXPIRED: { target: 'EXPIRED', actions: ['venueEnded', 'settleCancel'] },
         // The usual answer to the cancel sent on timeout: the venue never had the order.
-        CANCEL_REJECTED: { actions: ['learnVenueId', 'settleCancel'] },
+        CANCEL_REJECTED: { guard: 'cancelOutstanding', actions: ['learnVenueId', 'settleCancel'] },
         CANCEL: { actions: 'requestCancel' },
         // Asked about the cancel, the venue does not know the order: nothing rests there.
-        NOT_FOUND: { actions: 'settleCancel' },
+        NOT_FOUND: [
+          { guard: 'staleAnswer', actions: 'queryDone' },
+          { guard: 'cancelNotAnswered', actions: 'queryDone' },
+          { actions: ['queryDone', 'settleCancel'] },
+        ],
       },
     },
+  },
+  // Protocol events every status answers the same way.
+  on: {
+    WAKE: { actions: 'wake' },
+    QUERY_ANSWERED: { actions: 'stillWorking' },
+    QUERY_FAILED: { actions: 'queryDone' },
+    NEWS: { guard: 'queryInFlight', actions: 'news' },
+    RESTORED: { actions: 'restored' },
   },
 });
 
@@ -260,3 +403,5 @@ export const orderMachine = setup({
 export function statusOf(snapshot: { value: unknown }): OrderStatus {
   return snapshot.value as OrderStatus;
 }
+
+export { isFinalStatus };

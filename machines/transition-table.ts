@@ -31,8 +31,13 @@ const nameOf = (x: unknown): string =>
 export function transitionTable(): TransitionRow[] {
   const rows: TransitionRow[] = [];
   const states = orderMachine.root.states as unknown as Record<string, NodeLike>;
+  const shared = (orderMachine.root as unknown as NodeLike).transitions;
   for (const node of Object.values(states)) {
-    for (const [event, defs] of node.transitions) {
+    // Protocol events every status answers the same way (the machine's root `on`), unless the
+    // state has rows of its own for the event.
+    const own = [...node.transitions].filter(([event]) => !event.startsWith('xstate.'));
+    const inherited = [...shared].filter(([event]) => !node.transitions.has(event));
+    for (const [event, defs] of [...own, ...inherited]) {
       for (const def of defs) {
         const to = (def.target?.[0]?.key ?? node.key) as OrderStatus;
         rows.push({

@@ -13,7 +13,7 @@ import type {
   ReplyOutcome,
 } from '../types.js';
 import { ValidationError } from '../errors.js';
-import type { HandlerOptions, ResolvedOptions } from './options.js';
+import { BOUNDS, type HandlerOptions, type ResolvedOptions } from './options.js';
 import { Supervisor } from './supervisor.js';
 
 /** A running handler for one strategy. */
@@ -39,8 +39,17 @@ export interface ExecutionHandler {
   stop(): Promise<void>;
   /** The StrategyCache this handler fills. */
   readonly cache: StrategyCache;
-  /** Counters for tools: replies applied, duplicates dropped, anomalies recorded, live actors. */
-  stats(): { repliesApplied: number; repliesDuplicate: number; anomalies: number; liveActors: number };
+  /**
+   * Counters for tools: replies applied, duplicates dropped, anomalies recorded, live actors, and
+   * background works waiting to be retried after a failed ledger write.
+   */
+  stats(): {
+    repliesApplied: number;
+    repliesDuplicate: number;
+    anomalies: number;
+    liveActors: number;
+    retriesWaiting: number;
+  };
 }
 
 const positive = (name: string, value: number | undefined, fallback: number, min = 1): number => {
@@ -58,17 +67,22 @@ export async function createExecutionHandler(options: HandlerOptions): Promise<E
   }
   if (!options.connector) throw new ValidationError('connector', 'is required');
   if (!options.ledger) throw new ValidationError('ledger', 'is required');
-  const resolved: ResolvedOptions = {
-    strategyId: options.strategyId,
-    connector: options.connector,
-    ledger: options.ledger,
-    clock: options.clock ?? systemClock,
-    random: options.random ?? cryptoRandom,
+  const timing = Object.freeze({
     ackTimeoutMs: positive('ackTimeoutMs', options.ackTimeoutMs, 10_000),
     cancelTimeoutMs: positive('cancelTimeoutMs', options.cancelTimeoutMs, 10_000),
     queryIntervalMs: positive('queryIntervalMs', options.queryIntervalMs, 2_000),
     queryRetries: positive('queryRetries', options.queryRetries, 5, 0),
     placeRetries: positive('placeRetries', options.placeRetries, 2, 0),
+  });
+  const resolved: ResolvedOptions = {
+    ...timing,
+    timing,
+    strategyId: options.strategyId,
+    connector: options.connector,
+    ledger: options.ledger,
+    clock: options.clock ?? systemClock,
+    random: options.random ?? cryptoRandom,
+    maxRetriesWaiting: positive('maxRetriesWaiting', options.maxRetriesWaiting, BOUNDS.retriesWaiting, 0),
     recoverLookbackMs: positive('recoverLookbackMs', options.recoverLookbackMs, 60_000, 0),
     onError:
       options.onError ??
@@ -89,6 +103,6 @@ export async function createExecutionHandler(options: HandlerOptions): Promise<E
     settle: () => s.settle(),
     stop: () => s.stop(),
     cache: s.cache,
-    stats: () => ({ ...s.stats, liveActors: s.liveCount() }),
+    stats: () => ({ ...s.stats, liveActors: s.liveCount(), retriesWaiting: s.retriesWaiting() }),
   };
 }

@@ -15,6 +15,8 @@ export class DirectiveRun {
   stopped = false;
   /** SEQUENTIAL: index of the order whose turn it is. */
   turn = 0;
+  /** SEQUENTIAL: orders from this index on are never placed (`cancel()` of an unplaced order). */
+  limit: number;
 
   constructor(
     readonly directiveId: string,
@@ -25,12 +27,13 @@ export class DirectiveRun {
     readonly causality: CausalityChain,
   ) {
     this.recorded = orderIds.map(() => false);
+    this.limit = orderIds.length;
   }
 
   /** Indexes of the orders to record and place now. */
   placeableNow(): number[] {
     if (this.mode !== 'SEQUENTIAL') return this.orderIds.flatMap((_, i) => (this.recorded[i] ? [] : [i]));
-    if (this.stopped || this.recorded[this.turn] || !this.requests[this.turn]) return [];
+    if (this.stopped || this.turn >= this.limit || this.recorded[this.turn] || !this.requests[this.turn]) return [];
     return [this.turn];
   }
 
@@ -53,7 +56,7 @@ export class DirectiveRun {
    */
   advance(index: number, filled: boolean): number | undefined {
     if (this.mode !== 'SEQUENTIAL' || this.stopped || index !== this.turn) return undefined;
-    if (!filled || this.turn + 1 >= this.orderIds.length) {
+    if (!filled || this.turn + 1 >= this.limit) {
       this.stopped = true;
       return undefined;
     }
@@ -63,7 +66,8 @@ export class DirectiveRun {
 
   /** Nothing more will be recorded for this run. */
   complete(): boolean {
-    return this.mode === 'SEQUENTIAL' ? this.stopped || this.recorded.every(Boolean) : this.recorded.every(Boolean);
+    if (this.mode !== 'SEQUENTIAL') return this.recorded.every(Boolean);
+    return this.stopped || this.recorded.slice(0, this.limit).every(Boolean);
   }
 }
 
@@ -143,7 +147,9 @@ export class DirectiveBook {
     for (const run of [...this.active.values(), ...this.finished.values()]) {
       const index = run.orderIds.indexOf(orderId);
       if (index >= 0 && run.mode === 'SEQUENTIAL' && !run.recorded[index]) {
-        run.stopped = true;
+        // The orders before it still take their turns; neither it nor any later one is placed.
+        run.limit = Math.min(run.limit, index);
+        if (run.turn >= run.limit) run.stopped = true;
         return true;
       }
     }

@@ -1,16 +1,19 @@
 /**
- * A live order: its XState actor plus the supervisor's bookkeeping that is not part of the order's
- * persisted state (timers, the query in flight, when the last cancel was sent). Everything here
- * may be lost in a crash: `recover()` rebuilds it from the persisted snapshot and the venue.
+ * A live order: its XState actor plus what the runtime keeps beside it that is not the order's
+ * protocol (its timer handle, the keys of replies already handled, the effects the last event
+ * emitted). Everything about the order's protocol is in the actor's context; a restart rebuilds
+ * the rest from the ledger.
  */
-import { type Actor, createActor, type Snapshot } from 'xstate';
+import { type Actor, type Snapshot, createActor } from 'xstate';
 import {
   type OrderContext,
+  type OrderEffect,
   type OrderEvent,
   type OrderMachineInput,
   orderMachine,
   statusOf,
 } from '../../machines/order.js';
+import { initialProtocol, wakeAtOf } from '../../machines/order-protocol.js';
 import type { LedgerEventType } from '../ledger/types.js';
 import { isFinal } from '../order-view.js';
 import type { OrderRequest, OrderStatus } from '../types.js';
@@ -20,26 +23,7 @@ import type { InspectionObserver } from './options.js';
 /** The actor of one order. */
 export type OrderActor = Actor<typeof orderMachine>;
 
-/** A round of status queries: after the ack deadline, or after the cancel deadline. */
-export interface QueryCycle {
-  purpose: 'ack' | 'cancel';
-  /** Query slots used (a hanging query uses its slot without a second query being sent). */
-  slots: number;
-  /** After the queries were spent on an unconfirmed cancel: every 10 x queryIntervalMs. */
-  slow: boolean;
-  nextAt: number;
-}
-
-/** A query sent and not yet answered. */
-export interface QueryInFlight {
-  sentAt: number;
-  /** `newsCount` when the query was sent: a `null` answer is stale if news arrived since. */
-  newsAtSend: number;
-  /** `cancelsDispatched` when the query was sent: a `null` does not settle a cancel sent after it. */
-  cancelsAtSend: number;
-}
-
-/** The supervisor's record of an order whose actor is in memory. */
+/** The runtime's record of an order whose actor is in memory. */
 export interface LiveOrder {
   readonly orderId: string;
   readonly directiveId: string;
@@ -47,23 +31,10 @@ export interface LiveOrder {
   actor: OrderActor;
   /** Keys of replies already handled, for exact-repeat detection (bounded). */
   replyKeys: RecentList<string>;
+  /** Effects the actor emitted while handling the current event, performed after the commit. */
+  effects: OrderEffect[];
   timer: unknown;
   timerAt: number | null;
-  placeAttempts: number;
-  placeRetryAt: number | null;
-  cycle: QueryCycle | null;
-  query: QueryInFlight | null;
-  /** ACCEPTED or FILL replies naming the order so far (a logical clock: virtual time may stand still). */
-  newsCount: number;
-  /** Cancels handed to the connector so far. */
-  cancelsDispatched: number;
-  /** `cancelRequests` of the context already acted on. */
-  cancelsSent: number;
-  lastCancelSentAt: number | null;
-  cancelResendAt: number | null;
-  unconfirmedRecorded: boolean;
-  /** The order's directive was told it ended (first final state or TIMED_OUT). */
-  endNotified: boolean;
 }
 
 /** Creates the actor of an order, fresh from `input` or restored from a persisted snapshot. */
@@ -72,11 +43,41 @@ export function createOrderActor(
   snapshot: Snapshot<unknown> | undefined,
   inspect: InspectionObserver | undefined,
 ): OrderActor {
+  const restored = snapshot === undefined ? undefined : upgradeSnapshot(snapshot, input);
   return createActor(orderMachine, {
     input,
-    ...(snapshot === undefined ? {} : { snapshot }),
+    ...(restored === undefined ? {} : { snapshot: restored }),
     ...(inspect === undefined ? {} : { inspect }),
   }).start();
+}
+
+/**
+ * A persisted snapshot as this release reads it: the timing options in force now, and the protocol
+ * filled in for a snapshot written before the protocol moved into the machine (whose context had
+ * only `cancelOutstanding`, `cancelDeadlineAt`, `ackDeadlineAt` and `cancelRequests` of it).
+ */
+function upgradeSnapshot(snapshot: Snapshot<unknown>, input: OrderMachineInput): Snapshot<unknown> {
+  const s = snapshot as unknown as { value: OrderStatus; context: Partial<OrderContext> & { cancelRequests?: number } };
+  const old = s.context;
+  if (old.timing !== undefined) return { ...s, context: { ...old, timing: input.timing } } as never;
+  const { cancelRequests, ...facts } = old;
+  const protocol = {
+    ...initialProtocol(input.timing, input.placedAt),
+    awaitingAck: s.value === 'PENDING',
+    ackDeadlineAt: old.ackDeadlineAt ?? input.placedAt + input.timing.ackTimeoutMs,
+    cancelOutstanding: old.cancelOutstanding ?? false,
+    cancelDeadlineAt: old.cancelDeadlineAt ?? null,
+    cancelsSent: cancelRequests ?? 0,
+    endAnnounced: hasEnded(s.value),
+  };
+  const context = { ...protocol, ...facts, ...pick(protocol) };
+  return { ...s, context: { ...context, wakeAt: wakeAtOf(context) } } as never;
+}
+
+/** The protocol fields an old snapshot's facts must not override. */
+function pick(p: ReturnType<typeof initialProtocol>) {
+  const { awaitingAck, ackDeadlineAt, cancelOutstanding, cancelDeadlineAt, cancelsSent, endAnnounced, timing } = p;
+  return { awaitingAck, ackDeadlineAt, cancelOutstanding, cancelDeadlineAt, cancelsSent, endAnnounced, timing };
 }
 
 /** The order's status. */
@@ -100,6 +101,31 @@ export function needsActor(status: OrderStatus, context: OrderContext): boolean 
   return status !== 'TIMED_OUT' || context.cancelOutstanding;
 }
 
+/** Events that are the venue's or the engine's word: each applied one is a change record. */
+const RECORDED: ReadonlySet<OrderEvent['type']> = new Set([
+  'ACCEPTED',
+  'FILL',
+  'REJECTED',
+  'CANCELLED',
+  'EXPIRED',
+  'CANCEL_REJECTED',
+  'CANCEL',
+]);
+
+/**
+ * Whether a handled event is a change record (else, if the context moved, only the snapshot is
+ * written): the venue's and engine's words always, a protocol event when it changed the status or
+ * settled a cancel.
+ */
+export function isRecordedChange(
+  event: OrderEvent,
+  before: OrderContext,
+  after: OrderContext,
+  moved: boolean,
+): boolean {
+  return RECORDED.has(event.type) || moved || before.cancelOutstanding !== after.cancelOutstanding;
+}
+
 /** The ledger's name for a change caused by `event` that took the order from `from` to `to`. */
 export function eventTypeOf(event: OrderEvent, from: OrderStatus, to: OrderStatus): LedgerEventType {
   switch (event.type) {
@@ -117,12 +143,13 @@ export function eventTypeOf(event: OrderEvent, from: OrderStatus, to: OrderStatu
       return 'ORDER_CANCEL_REJECTED';
     case 'CANCEL':
       return 'ORDER_CANCEL_REQUESTED';
-    case 'ACK_TIMEOUT':
-      return 'ORDER_TIMED_OUT';
     case 'NOT_FOUND':
       // PENDING → TIMED_OUT, OPEN… → CANCELLED, or a TIMED_OUT order whose cancel found nothing
       // to cancel (the venue's equivalent of rejecting it).
       if (to === 'CANCELLED') return 'ORDER_CANCELLED';
       return from === 'PENDING' ? 'ORDER_TIMED_OUT' : 'ORDER_CANCEL_REJECTED';
+    default:
+      // A protocol event that changed the status: the ack cycle's queries went unanswered.
+      return to === 'TIMED_OUT' ? 'ORDER_TIMED_OUT' : 'ORDER_CANCEL_REQUESTED';
   }
 }

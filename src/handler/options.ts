@@ -2,6 +2,7 @@
  * Options of `createExecutionHandler` and their defaults (contract section 5).
  */
 import type { InspectionEvent, Observer } from 'xstate';
+import type { OrderTiming } from '../../machines/order-protocol.js';
 import type { StrategyCache } from '../cache.js';
 import type { Clock } from '../clock.js';
 import type { ExchangeConnector } from '../connector/types.js';
@@ -41,6 +42,13 @@ export interface HandlerOptions {
    */
   recoverLookbackMs?: number;
   /**
+   * Background works (a pushed reply, a placement result, a query answer, a wake-up) that may wait
+   * to be tried again after a failed ledger write, every `queryIntervalMs`. Beyond it a failed work
+   * is dropped, reported to `onError`, and its order asked about by the next `reconcile()` (the
+   * venue tells again what the work carried). Default `BOUNDS.retriesWaiting` (10,000).
+   */
+  maxRetriesWaiting?: number;
+  /**
    * Errors of background work that no caller awaits (a reply pushed by the connector whose ledger
    * write failed, the next order of a SEQUENTIAL directive that could not be recorded). Default:
    * a process warning.
@@ -50,7 +58,10 @@ export interface HandlerOptions {
 
 /** The options with every default filled in. */
 export type ResolvedOptions = Required<Omit<HandlerOptions, 'cache' | 'inspect'>> &
-  Pick<HandlerOptions, 'cache' | 'inspect'>;
+  Pick<HandlerOptions, 'cache' | 'inspect'> & {
+    /** The timing options every order machine decides with (one shared object). */
+    timing: OrderTiming;
+  };
 
 /** Capacities of the handler's memories of the past (each a stated bound). */
 export const BOUNDS = {
@@ -78,9 +89,10 @@ export const BOUNDS = {
   recentlyEnded: 10_000,
   /** Concurrent venue queries of one reconcile. */
   reconcileConcurrency: 16,
+  /**
+   * Background works (a pushed reply, a placement result, a query answer, a wake-up) waiting to be
+   * tried again after a failed ledger write. Beyond it a failed work is dropped and its order is
+   * asked about by the next reconcile (the venue tells again what the work carried).
+   */
+  retriesWaiting: 10_000,
 } as const;
-
-/** Backoff before placement retry `attempt` (1-based): 250 ms, 500 ms, 1 s, … */
-export function placeBackoffMs(attempt: number): number {
-  return 250 * 2 ** (attempt - 1);
-}

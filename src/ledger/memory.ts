@@ -106,6 +106,11 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): StrategyL
           }
           break;
         }
+        case 'snapshot': {
+          const stored = orders.get(w.orderId)!;
+          stored.view = { ...stored.view, snapshot: w.snapshot };
+          break;
+        }
         case 'anomaly': {
           anomalies.push(w.anomaly);
           const a = w.anomaly;

@@ -354,6 +354,15 @@ export async function connectPostgresLedger(
           events.push(changeEvent(strategyId, w, seq));
           break;
         }
+        case 'snapshot': {
+          await ownOrder(w.orderId, 'snapshot');
+          await c.query(`UPDATE ${t('orders')} SET snapshot = $2, fencing_token = $3 WHERE order_id = $1`, [
+            w.orderId,
+            JSON.stringify(w.snapshot),
+            fencingToken,
+          ]);
+          break;
+        }
         case 'fill': {
           const row = await ownOrder(w.orderId, 'fill');
           const f = w.fill;

@@ -212,6 +212,11 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
           q.updateFilled.run(decAdd(row.filled_quantity, f.quantity), w.orderId);
           break;
         }
+        case 'snapshot': {
+          ownOrder(w.orderId, 'snapshot');
+          q.updateSnapshot.run(JSON.stringify(w.snapshot), w.orderId);
+          break;
+        }
         case 'anomaly': {
           const a = w.anomaly;
           checkScope(a.strategyId);
@@ -374,6 +379,7 @@ function prepare(db: Database.Database) {
          snapshot = COALESCE(@snapshot, snapshot)
        WHERE order_id = @order_id`,
     ),
+    updateSnapshot: db.prepare('UPDATE orders SET snapshot = ? WHERE order_id = ?'),
     insertTransition: db.prepare(
       `INSERT INTO transitions (order_id, seq, event_type, from_status, to_status, at, cause, venue_order_id, reject_reason)
        VALUES (@order_id, @seq, @event_type, @from_status, @to_status, @at, @cause, @venue_order_id, @reject_reason)`,

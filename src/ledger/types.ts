@@ -68,7 +68,12 @@ export type LedgerWrite =
   | { kind: 'order'; order: OrderRecordInput }
   | ({ kind: 'change' } & ChangeInput)
   | { kind: 'fill'; orderId: string; fill: Fill }
-  | { kind: 'anomaly'; anomaly: AnomalyRecord };
+  | { kind: 'anomaly'; anomaly: AnomalyRecord }
+  /**
+   * The order's protocol moved on without a change of its own (a query sent, a cancel sent again,
+   * a retry scheduled): its persisted snapshot is replaced, no change record or event is made.
+   */
+  | { kind: 'snapshot'; orderId: string; snapshot: unknown };
 
 /** A persisted change, with the `seq` the ledger assigned (from 1, contiguous per order). */
 export type TransitionRecord = Omit<ChangeInput, 'snapshot'> & { seq: number };

@@ -60,7 +60,14 @@ describe('order machine definition', () => {
   });
 
   it('starts PENDING with the ack deadline in context, and its snapshot round-trips through JSON', () => {
-    const input = { orderId: 'ORD_1', quantity: '1', placedAt: 1_000, ackTimeoutMs: 10_000, cancelTimeoutMs: 5_000 };
+    const timing = {
+      ackTimeoutMs: 10_000,
+      cancelTimeoutMs: 5_000,
+      queryIntervalMs: 1_000,
+      queryRetries: 2,
+      placeRetries: 2,
+    };
+    const input = { orderId: 'ORD_1', quantity: '1', placedAt: 1_000, timing };
     const actor = createActor(orderMachine, { input }).start();
     actor.send({ type: 'FILL', quantity: '0.4', at: 2_000 });
     actor.send({ type: 'CANCEL', at: 3_000 });
@@ -71,7 +78,8 @@ describe('order machine definition', () => {
       filledQuantity: '0.4',
       ackDeadlineAt: 11_000,
       cancelDeadlineAt: 8_000,
-      cancelRequests: 1,
+      cancelsSent: 1,
+      wakeAt: 8_000,
     });
     restored.send({ type: 'FILL', quantity: '0.6', at: 4_000 });
     expect(restored.getSnapshot().value).toBe('FILLED');

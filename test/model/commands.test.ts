@@ -111,6 +111,7 @@ function modelReply(o: ModelOrder, r: Record<string, unknown>): Expect {
       if (s === 'PENDING' || s === 'OPEN' || s === 'TIMED_OUT' || (s === 'CANCEL_PENDING' && o.filled === 0)) {
         o.status = 'REJECTED';
         o.cancelOutstanding = false;
+        o.gaveUp = false; // the venue reported the end: never reopened (contract section 4)
         return { outcome: 'applied' };
       }
       return late;
@@ -120,6 +121,7 @@ function modelReply(o: ModelOrder, r: Record<string, unknown>): Expect {
       if (FINAL.includes(o.status)) return late;
       o.status = r.type;
       o.cancelOutstanding = false;
+      o.gaveUp = false; // the venue reported the end: never reopened (contract section 4)
       return { outcome: 'applied' };
     }
     case 'CANCEL_REJECTED': {

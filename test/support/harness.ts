@@ -99,6 +99,11 @@ export class ScriptedVenue implements ExchangeConnector {
   reconnect(): void {
     for (const l of this.reconnectListeners) l();
   }
+
+  /** Delivers a reply as the venue's stream does (the handler wired `onReply`). */
+  push(reply: ExchangeReply): void {
+    for (const l of this.listeners) l(reply);
+  }
 }
 
 /** A causality chain as an engine would pass it. */

@@ -1,0 +1,218 @@
+/**
+ * The reply router: parses every reply, routes it to its order by client order id or venue order
+ * id (holding it while the venue id is not known yet), and classifies it against the order
+ * (contract section 4, the rules): exact repeats, known fills and repeated acknowledgements are
+ * duplicates, conflicting fills and replies for another venue order are anomalies, and what is
+ * new becomes an event of the order machine.
+ */
+import type { OrderEvent } from '../../machines/order.js';
+import { decAdd, decCmp, decEq } from '../decimal.js';
+import type { IdMinter } from '../ids.js';
+import type { StrategyLedger } from '../ledger/types.js';
+import { withCommission } from '../order-view.js';
+import type { AnomalyKind, ExchangeReply, Fill, OrderStatus, ReplyOutcome } from '../types.js';
+import { parseReply } from '../validation.js';
+import type { Background } from './background.js';
+import { HeldReplies } from './held-replies.js';
+import { type LiveOrder, contextOf, statusOfOrder } from './live-order.js';
+import type { ResolvedOptions } from './options.js';
+import type { OrderRuntime } from './order-runtime.js';
+import { replyKey } from './reply-key.js';
+
+/** Where a reply came from: the venue's stream, a placement result, or a query answer. */
+export type ReplySource = 'reply' | 'place' | 'query';
+
+type FillReply = Extract<ExchangeReply, { type: 'FILL' }>;
+
+/** Routes and classifies replies. */
+export class ReplyRouter {
+  readonly held: HeldReplies;
+  /** Asks the venue about an order whose replies expired unrouted (the gateway's query). */
+  askAbout: (order: LiveOrder) => void = () => {};
+
+  constructor(
+    private readonly opts: ResolvedOptions,
+    private readonly ledger: StrategyLedger,
+    private readonly runtime: OrderRuntime,
+    private readonly work: Background,
+    private readonly ids: IdMinter,
+  ) {
+    this.held = new HeldReplies(opts.clock, opts.ackTimeoutMs, (venueOrderId) => this.expireHeld(venueOrderId));
+  }
+
+  /** Contract section 5: never throws on bad input; rejects only when a ledger write failed. */
+  async route(raw: unknown): Promise<ReplyOutcome> {
+    const parsed = parseReply(raw);
+    if (!parsed.ok) return this.runtime.anomaly('MALFORMED_REPLY', parsed.reason, undefined, raw);
+    const reply = parsed.reply;
+    if (reply.clientOrderId !== undefined) return this.toOrder(reply.clientOrderId, reply);
+    const venueOrderId = reply.venueOrderId!;
+    const orderId = this.runtime.liveVenueIds.get(venueOrderId) ?? this.runtime.retiredVenueIds.get(venueOrderId);
+    if (orderId !== undefined) return this.toOrder(orderId, reply);
+    const refused = this.held.hold(venueOrderId, reply);
+    if (refused) {
+      const reason = `venue order ${venueOrderId} is unknown and ${refused}`;
+      return this.runtime.anomaly('UNKNOWN_ORDER', reason, undefined, reply);
+    }
+    return { outcome: 'held', venueOrderId };
+  }
+
+  private toOrder(orderId: string, reply: ExchangeReply): Promise<ReplyOutcome> {
+    return this.runtime.onOrder(orderId, (order) => {
+      if (!order) {
+        const reason = `no order ${orderId} was sent to the venue by this handler`;
+        return this.runtime.anomaly('UNKNOWN_ORDER', reason, undefined, reply);
+      }
+      return this.classify(order, reply, 'reply');
+    });
+  }
+
+  /** Parses a reply built by the handler itself (placement result, query answer) and applies it. */
+  async applyRaw(order: LiveOrder | undefined, raw: unknown, source: ReplySource): Promise<ReplyOutcome> {
+    const parsed = parseReply(raw);
+    if (!parsed.ok) return this.runtime.anomaly('MALFORMED_REPLY', `${source}: ${parsed.reason}`, order?.orderId, raw);
+    if (!order) {
+      return this.runtime.anomaly('UNKNOWN_ORDER', `${source} for an order this handler does not know`, undefined, raw);
+    }
+    return this.classify(order, parsed.reply, source);
+  }
+
+  /** Classifies a reply for its order and applies what is new; counts what the venue's own replies came to. */
+  async classify(order: LiveOrder, reply: ExchangeReply, source: ReplySource): Promise<ReplyOutcome> {
+    const outcome = await this.classifyReply(order, reply, source);
+    // A repeated ACCEPTED or FILL is still news of the order for a query in flight (the stale rule).
+    if (outcome.outcome === 'duplicate' && (reply.type === 'ACCEPTED' || reply.type === 'FILL')) {
+      if (contextOf(order).query !== null)
+        await this.runtime.apply(order, { type: 'NEWS', at: this.now() }, { cause: 'news' });
+    }
+    // Query answers restate what is known: not counted.
+    if (source === 'reply' && outcome.outcome === 'duplicate') this.runtime.stats.repliesDuplicate++;
+    if (source === 'reply' && outcome.outcome === 'applied') this.runtime.stats.repliesApplied++;
+    return outcome;
+  }
+
+  private async classifyReply(order: LiveOrder, reply: ExchangeReply, source: ReplySource): Promise<ReplyOutcome> {
+    const key = replyKey(reply);
+    if (order.replyKeys.has(key)) return this.runtime.duplicate(order);
+    const ctx = contextOf(order);
+    if (reply.venueOrderId !== undefined && ctx.venueOrderId !== null && reply.venueOrderId !== ctx.venueOrderId) {
+      order.replyKeys.add(key);
+      const reason = `reply names venue order ${reply.venueOrderId} but order ${order.orderId} is venue order ${ctx.venueOrderId}`;
+      return this.runtime.anomaly('LATE_REPLY', reason, order.orderId, reply);
+    }
+    const at = this.now();
+    const meta = { cause: `${source} ${reply.type} #${key}`, key, reply };
+    const venueOrderId = reply.venueOrderId === undefined ? {} : { venueOrderId: reply.venueOrderId };
+    switch (reply.type) {
+      case 'ACCEPTED': {
+        if (ctx.acknowledged && ctx.venueOrderId === reply.venueOrderId) return this.runtime.duplicate(order, key);
+        const status = statusOfOrder(order);
+        const quiet: readonly OrderStatus[] = ['OPEN', 'PARTIALLY_FILLED', 'FILLED', 'EXPIRED'];
+        const asDuplicate = quiet.includes(status) || (status === 'CANCELLED' && !ctx.gaveUp);
+        const event: OrderEvent = { type: 'ACCEPTED', venueOrderId: reply.venueOrderId, at };
+        return this.runtime.apply(order, event, { ...meta, asDuplicate });
+      }
+      case 'FILL':
+        return this.applyFill(order, reply, meta);
+      case 'REJECTED':
+        return this.runtime.apply(order, { type: 'REJECTED', reason: reply.reason, ...venueOrderId, at }, meta);
+      case 'CANCELLED': {
+        const reason = reply.reason === undefined ? {} : { reason: reply.reason };
+        return this.runtime.apply(order, { type: 'CANCELLED', ...reason, ...venueOrderId, at }, meta);
+      }
+      case 'EXPIRED':
+        return this.runtime.apply(order, { type: 'EXPIRED', ...venueOrderId, at }, meta);
+      case 'CANCEL_REJECTED':
+        // A CANCEL_REJECTED when no cancel is outstanding restates what is known.
+        if (!ctx.cancelOutstanding) return this.runtime.duplicate(order, key);
+        return this.runtime.apply(order, { type: 'CANCEL_REJECTED', reason: reply.reason, ...venueOrderId, at }, meta);
+    }
+  }
+
+  private async applyFill(
+    order: LiveOrder,
+    reply: FillReply,
+    meta: { cause: string; key: string; reply: ExchangeReply },
+  ): Promise<ReplyOutcome> {
+    const view = this.runtime.cache.get(order.orderId)!;
+    const known = view.fills.find((f) => f.venueFillId === reply.venueFillId);
+    if (known) return this.knownFill(order, known, reply, meta.key);
+    const fill: Fill = {
+      fillId: this.ids.mint('FIL', undefined, `${order.orderId}/${reply.venueFillId}`),
+      venueFillId: reply.venueFillId,
+      quantity: reply.quantity,
+      price: reply.price,
+      ...(reply.commission === undefined ? {} : { commission: reply.commission }),
+      ...commissionAssetOf(reply),
+      at: reply.at,
+    };
+    const anomalies: { kind: AnomalyKind; reason: string }[] = [];
+    const filledAfter = decAdd(contextOf(order).filledQuantity, reply.quantity);
+    const quantity = order.request.quantity;
+    if (decCmp(filledAfter, quantity) > 0) {
+      const reason = `Invariant: filled <= quantity unless OVERFILL: fill ${reply.venueFillId} takes filled to ${filledAfter} of ${quantity}`;
+      anomalies.push({ kind: 'OVERFILL', reason });
+    }
+    if (statusOfOrder(order) === 'REJECTED') {
+      const reason = `fill ${reply.venueFillId} for a REJECTED order: a rejected order should not trade`;
+      anomalies.push({ kind: 'LATE_REPLY', reason });
+    }
+    const event: OrderEvent = {
+      type: 'FILL',
+      quantity: reply.quantity,
+      ...(reply.venueOrderId === undefined ? {} : { venueOrderId: reply.venueOrderId }),
+      at: this.now(),
+    };
+    return this.runtime.apply(order, event, { ...meta, fill, anomalies });
+  }
+
+  /** A fill with a known venueFillId: a duplicate (which may bring a missing commission) or a conflict. */
+  private async knownFill(order: LiveOrder, known: Fill, reply: FillReply, key: string): Promise<ReplyOutcome> {
+    if (!(decEq(known.quantity, reply.quantity) && decEq(known.price, reply.price))) {
+      order.replyKeys.add(key);
+      const reason = `fill ${reply.venueFillId} was ${known.quantity} @ ${known.price}, now ${reply.quantity} @ ${reply.price}`;
+      return this.runtime.anomaly('CONFLICTING_FILL', reason, order.orderId, reply);
+    }
+    if (known.commission === undefined && reply.commission !== undefined) {
+      const fill: Fill = { ...known, commission: reply.commission, ...commissionAssetOf(reply) };
+      await this.ledger.commit([{ kind: 'fill', orderId: order.orderId, fill }]);
+      const view = this.runtime.cache.get(order.orderId)!;
+      this.runtime.cache.put(withCommission(view, known.venueFillId, reply.commission, reply.commissionAsset));
+    }
+    return this.runtime.duplicate(order, key);
+  }
+
+  /** No ACCEPTED revealed the venue id in time: what waited for it is recorded as UNKNOWN_ORDER. */
+  private expireHeld(venueOrderId: string): void {
+    const replies = this.held.waiting(venueOrderId);
+    if (!replies) return;
+    this.work.persist(async () => {
+      if (this.held.waiting(venueOrderId) !== replies) return; // paired meanwhile: nothing expired
+      const reason = `no ACCEPTED revealed venue order ${venueOrderId} within ${this.opts.ackTimeoutMs} ms`;
+      const writes = replies.map((r) => this.runtime.anomalyWrite('UNKNOWN_ORDER', reason, undefined, r));
+      await this.ledger.commit(writes);
+      this.runtime.stats.anomalies += writes.length;
+      this.held.markExpired(venueOrderId, replies);
+    });
+  }
+
+  /** A venue id was paired with an order: route what waited for it, ask about what expired. */
+  paired(order: LiveOrder, venueOrderId: string): void {
+    for (const reply of this.held.release(venueOrderId)) {
+      this.work.persist(
+        () => this.runtime.onOrder(order.orderId, (o) => this.applyRaw(o, reply, 'reply')),
+        order.orderId,
+      );
+    }
+    // Replies for it expired as UNKNOWN_ORDER: ask the venue what we missed.
+    if (this.held.takeExpired(venueOrderId)) this.askAbout(order);
+  }
+
+  private now(): number {
+    return this.opts.clock.now();
+  }
+}
+
+function commissionAssetOf(reply: { commissionAsset?: string }): { commissionAsset?: string } {
+  return reply.commissionAsset === undefined ? {} : { commissionAsset: reply.commissionAsset };
+}
