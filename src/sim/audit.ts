@@ -41,6 +41,10 @@ export interface AuditTally {
   fillMessages: number;
   /** Of those, copies of a fill already delivered: repeats a handler must not apply again. */
   fillRepeats: number;
+  /** Orders whose persisted snapshot stated a filled quantity that was compared with the venue's. */
+  snapshotsChecked: number;
+  /** Orders whose live view was compared with the venue's. */
+  viewsChecked: number;
 }
 
 /** How to audit. */
@@ -118,9 +122,13 @@ function checkFills(
   if (truth === undefined) return problems;
   problems.push(...compareFilled(id, 'filled in the ledger', order.filledQuantity, truth, opts.converged));
   const snap = snapshotFilled(order);
-  if (snap !== undefined) problems.push(...compareFilled(id, 'filled in its snapshot', snap, truth, opts.converged));
+  if (snap !== undefined) {
+    problems.push(...compareFilled(id, 'filled in its snapshot', snap, truth, opts.converged));
+    if (opts.tally) opts.tally.snapshotsChecked++;
+  }
   const view = opts.views?.(id);
   if (view) {
+    if (opts.tally) opts.tally.viewsChecked++;
     const viewIds = view.fills.map((f) => f.venueFillId);
     if (new Set(viewIds).size !== viewIds.length)
       problems.push(`Promise 2: ${id} has a fill applied twice in its view`);

@@ -68,7 +68,14 @@ export async function runSeed(seed: number): Promise<SeedResult> {
     },
   });
   problems.push(...watch.findings.problems);
-  const audited: AuditTally = { orders: 0, fillsChecked: 0, fillMessages: 0, fillRepeats: 0 };
+  const audited: AuditTally = {
+    orders: 0,
+    fillsChecked: 0,
+    fillMessages: 0,
+    fillRepeats: 0,
+    snapshotsChecked: 0,
+    viewsChecked: 0,
+  };
   const views = (id: string) => result.handler.order(id);
   problems.push(
     ...(await auditAgainstVenue(result.ledger, result.exchange, { converged: true, views, tally: audited })),
