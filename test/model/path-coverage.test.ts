@@ -268,7 +268,9 @@ async function checkStep(h: Harness, id: string, step: RefStep, got: unknown, be
   const expected = step.expected;
   if (step.reply) {
     const outcome = got as { outcome: string; anomaly?: string };
-    expect(allowedOutcomes(expected), `outcome of ${what}`).toContain(outcome.outcome);
+    expect(allowedOutcomes(expected), `${what}: the contract allows (left) the handler's answer`).toContain(
+      outcome.outcome,
+    );
     if (expected.anomaly) expect(outcome.anomaly, `anomaly of ${what}`).toBe(expected.anomaly);
   }
   if (step.cancelReturns !== undefined) expect(got, `cancel() on ${from}`).toBe(step.cancelReturns);

@@ -28,6 +28,14 @@ export const KNOWN_DEVIATIONS = {
    * CANCEL_PENDING and sends a cancel.
    */
   reopensVenueCancelledAfterGivingUp: true,
+  /**
+   * Contract section 4 rules: a `null` answer is stale, and ignored, when "an ACCEPTED or FILL
+   * naming the order arrived after that query was sent". The handler counts that news in memory
+   * only: once the order was released (final, or TIMED_OUT with its cancel settled) and reloaded,
+   * the count starts again, and a `null` asked before a late fill can be applied (CANCEL_PENDING →
+   * CANCELLED). The model-based runs do not answer "not known" in that situation while this holds.
+   */
+  appliesStaleNotKnownAfterReload: true,
 };
 
 /** Quantities in the model are integers in thousandths ("1" is 1000). */
