@@ -12,7 +12,7 @@
  * id) are classified by the runtime before an event is sent; an event this machine has no row for
  * in its current state (`snapshot.can(event)` is false) is a LATE_REPLY.
  */
-import { and, assign, enqueueActions, setup } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import { decAdd, decCmp } from '../src/decimal.js';
 import type { OrderStatus } from '../src/types.js';
 import {
@@ -161,7 +161,9 @@ export const orderMachine = setup({
     staleAnswer: ({ context, event }) => event.type === 'NOT_FOUND' && event.newsAtSend < context.news,
     /** Not known yet before its ack deadline: the placement may still be on its way. */
     beforeAckDeadline: ({ context, event }) => event.at < context.ackDeadlineAt,
-    recovering: ({ event }) => event.type === 'NOT_FOUND' && event.recovering === true,
+    /** During recover(), before the ack deadline: the placement may never have left. */
+    recoveringBeforeAckDeadline: ({ context, event }) =>
+      event.type === 'NOT_FOUND' && event.recovering === true && event.at < context.ackDeadlineAt,
     /** No cancel of a TIMED_OUT order is outstanding, or one went out after this query. */
     cancelNotAnswered: ({ context, event }) =>
       event.type === 'NOT_FOUND' && (!context.cancelOutstanding || context.cancelsSent > event.cancelsAtSend),
@@ -263,7 +265,7 @@ export const orderMachine = setup({
         NOT_FOUND: [
           { guard: 'staleAnswer', actions: 'queryDone' },
           // On recovery it may never have left (a crash between record and send): place it again.
-          { guard: and(['beforeAckDeadline', 'recovering']), actions: ['queryDone', 'placeAgain'] },
+          { guard: 'recoveringBeforeAckDeadline', actions: ['queryDone', 'placeAgain'] },
           { guard: 'beforeAckDeadline', actions: 'queryDone' },
           { target: 'TIMED_OUT', actions: ['queryDone', 'giveUp', 'requestCancel'] },
         ],

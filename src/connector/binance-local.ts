@@ -9,7 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import { type Clock, systemClock } from '../clock.js';
 import { decAdd, decCmp, decMul, decSubFloor } from '../decimal.js';
 import type { VenueOrderState } from './types.js';
@@ -135,8 +135,11 @@ export async function pointCcxtAtLocal(
   await exchange.loadHttpProxyAgent();
 }
 
-/** Starts the local venue; resolves once it listens. */
+/** Starts the local venue; resolves once it listens. Loads `ws` on the first call. */
 export async function startBinanceLocal(options: BinanceLocalOptions): Promise<BinanceLocal> {
+  // Imported here, not at the top: importing the package must not load `ws` for a user who never
+  // starts the local venue.
+  const { WebSocketServer } = await import('ws');
   const clock = options.clock ?? systemClock;
   const markets = new Map((options.markets ?? DEFAULT_MARKETS).map((m) => [`${m.base}${m.quote}`, m]));
   const balance = options.balance ?? '1000000';
@@ -236,7 +239,7 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
       V: 'NONE',
     };
     const data = JSON.stringify({ subscriptionId: 0, event });
-    for (const ws of streams) if (ws.readyState === WebSocket.OPEN) ws.send(data);
+    for (const ws of streams) if (ws.readyState === ws.OPEN) ws.send(data);
   };
   const trade = (o: LocalOrder, qty: string, price: string): LocalTrade => {
     const m = markets.get(o.symbol)!;

@@ -5,8 +5,8 @@
  * seed and a clock reproduce a whole session. Each order draws its fate (rejection, fill sizes,
  * prices, trades) from its own source seeded by its client order id, and its venue and fill ids
  * derive from it too, so what happens to an order does not shift when the handler asks the venue
- * more or less often. It keeps its own truth (`venueOrders()`) for tests
- * to compare with the handler's ledger.
+ * more or less often. It keeps its own truth (`venueOrders()`, and `fillRecords()`: the FILL
+ * messages it sent, duplicates included) for tests to compare with the handler's ledger.
  */
 import BigFactory from 'big.js';
 import type { Clock } from '../clock.js';
@@ -94,6 +94,25 @@ export interface VenueOrder {
   createdAt: number;
 }
 
+/**
+ * The venue's own record of one order's fills and of the FILL messages it sent for them: what an
+ * audit counts the handler's fills against, before any dedupe of the handler or its ledger.
+ */
+export interface VenueFillRecord {
+  clientOrderId: string;
+  /** The fills the venue made, each once (as in `venueOrders()`). */
+  made: VenueOrderState['fills'];
+  /**
+   * The `venueFillId` of every FILL reply delivered to the reply listeners, one entry per copy: a
+   * duplicated reply appears twice, a dropped one not at all.
+   */
+  delivered: string[];
+  /** FILL replies lost on the wire. */
+  dropped: number;
+  /** Fills restated in `queryOrder` answers (each answer restates every fill made so far). */
+  queried: number;
+}
+
 /** Counters of the simulated venue. */
 export interface SimulatedExchangeStats {
   placements: number;
@@ -110,6 +129,8 @@ export interface SimulatedExchangeStats {
 export interface SimulatedExchange extends ExchangeConnector {
   /** Every order the venue holds (its truth). */
   venueOrders(): VenueOrder[];
+  /** Per order, the fills made and the FILL messages sent (this life of the venue only). */
+  fillRecords(): VenueFillRecord[];
   /** Replaces the fault rates; `setFaults({})` stops every fault. */
   setFaults(faults: SimulatedFaults): void;
   /** What the venue did so far. */
@@ -127,6 +148,8 @@ interface Working extends VenueOrder {
   expiryTimer?: unknown;
   /** The matching engine has processed the order (before that it cannot trade). */
   resting?: boolean;
+  /** The FILL messages sent for the order (see `VenueFillRecord`). */
+  sent: { delivered: string[]; dropped: number; queried: number };
 }
 
 /** Creates the simulated venue. */
@@ -185,12 +208,18 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     for (const l of replyListeners) l(reply);
   };
 
-  /** Sends a reply through the faulty wire. */
-  const emit = (reply: ExchangeReply): void => {
+  /** Sends a reply through the faulty wire; `o` (the order of a FILL) keeps count of what went out. */
+  const emit = (reply: ExchangeReply, o?: Working): void => {
     if (chance(faults.dropRate) || (reply.type === 'ACCEPTED' && chance(faults.lostAckRate))) {
+      if (o) o.sent.dropped++;
       gap();
       return;
     }
+    // Counted as it reaches the listeners, copy by copy, so a duplicate the wire made is on record.
+    const send = (r: ExchangeReply): void => {
+      if (o && r.type === 'FILL') o.sent.delivered.push(r.venueFillId);
+      deliver(r);
+    };
     let wire: ExchangeReply = reply;
     if (reply.type !== 'ACCEPTED' && reply.venueOrderId !== undefined && chance(faults.venueIdOnlyRate)) {
       const { clientOrderId: _c, ...rest } = reply;
@@ -199,10 +228,10 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     let delay = latency();
     if (chance(faults.reorderRate)) delay += latMax + Math.floor(rnd() * 4 * latMax);
     if (chance(faults.delayRate)) delay += Math.floor(rnd() * (faults.delayMsMax ?? 5_000));
-    after(delay, () => deliver(wire));
+    after(delay, () => send(wire));
     if (chance(faults.duplicateRate)) {
       counters.repliesDuplicated++;
-      after(delay + latency(), () => deliver(wire));
+      after(delay + latency(), () => send(wire));
     }
   };
 
@@ -230,7 +259,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     o.filledQuantity = new Dec(o.filledQuantity).plus(qty).toFixed();
     o.status = new Dec(o.filledQuantity).gte(o.request.quantity) ? 'FILLED' : 'PARTIALLY_FILLED';
     const commission = new Dec(qty).times(f.price).times('0.001').round(8).toFixed();
-    emit({ type: 'FILL', ...ref(o), ...f, commission, commissionAsset: 'USDT' });
+    emit({ type: 'FILL', ...ref(o), ...f, commission, commissionAsset: 'USDT' }, o);
   };
 
   /** A piece of what is left: all of it, or a random part at the order's precision. */
@@ -312,6 +341,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
       fills: [...saved.fills],
       rng: orderRng(saved.clientOrderId),
       fillCount: saved.fills.length,
+      sent: { delivered: [], dropped: 0, queried: 0 },
     };
     // Skip the draws the order already made so its future does not replay its past.
     for (let i = 0; i < saved.fills.length * 3; i++) o.rng();
@@ -341,6 +371,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
           venueOrderId: venueIdFor(clientOrderId),
           rng: orderRng(clientOrderId),
           fillCount: 0,
+          sent: { delivered: [], dropped: 0, queried: 0 },
           request,
           status: 'OPEN',
           filledQuantity: '0',
@@ -378,6 +409,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
           if (failing) reject(new Error('network error: query failed'));
           else {
             const o = find(r);
+            if (o) o.sent.queried += o.fills.length;
             resolve(o ? stateOf(o) : null);
           }
         });
@@ -395,9 +427,17 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     },
 
     venueOrders: () =>
-      [...byClient.values()].map(({ expiryTimer: _t, resting: _r, rng: _g, fillCount: _n, ...o }) => ({
+      [...byClient.values()].map(({ expiryTimer: _t, resting: _r, rng: _g, fillCount: _n, sent: _s, ...o }) => ({
         ...o,
         fills: [...o.fills],
+      })),
+    fillRecords: () =>
+      [...byClient.values()].map((o) => ({
+        clientOrderId: o.clientOrderId,
+        made: o.fills.map((f) => ({ ...f })),
+        delivered: [...o.sent.delivered],
+        dropped: o.sent.dropped,
+        queried: o.sent.queried,
       })),
     setFaults(f) {
       faults = { ...f };

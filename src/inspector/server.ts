@@ -7,7 +7,6 @@
  */
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocket, WebSocketServer } from 'ws';
 import { transitionTable } from '../../machines/transition-table.js';
 import { type Clock, systemClock } from '../clock.js';
 import type { LedgerUpdatedEvent, StrategyLedger } from '../ledger/types.js';
@@ -66,7 +65,7 @@ export function machineGraph(): {
   return { states: ORDER_STATUSES, edges: [...edges.values()] };
 }
 
-/** Starts the inspector; resolves once it listens. */
+/** Starts the inspector; resolves once it listens. Loads `ws` on the first call. */
 export async function startInspector(options: InspectorOptions): Promise<Inspector> {
   const host = options.host ?? '127.0.0.1';
   if (!isLoopbackAddress(host) && !options.exposeOnNetwork) {
@@ -74,6 +73,9 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       `refusing to listen on ${host}: the inspector has no authentication; pass exposeOnNetwork (--expose) to serve beyond this machine`,
     );
   }
+  // `ws` is imported here, not at the top: importing the package must not load it for a user who
+  // never starts the inspector. First, so the setup below keeps its steps with no new await between.
+  const { WebSocketServer } = await import('ws');
   const allowed = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
   if (!isLoopbackAddress(host) && host !== '0.0.0.0' && host !== '::') allowed.add(host.toLowerCase());
   const clock = options.clock ?? systemClock;
@@ -189,7 +191,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   });
   const broadcast = (message: unknown): void => {
     const data = JSON.stringify(message);
-    for (const ws of wss.clients) if (ws.readyState === WebSocket.OPEN) ws.send(data);
+    for (const ws of wss.clients) if (ws.readyState === ws.OPEN) ws.send(data);
   };
 
   await new Promise<void>((resolve, reject) => {

@@ -19,7 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import pg from 'pg';
+import type { Client, Pool, PoolClient } from 'pg';
 import { type Clock, systemClock } from '../clock.js';
 import { decAdd, decEq } from '../decimal.js';
 import { LedgerFencedError, LedgerIntegrityError } from '../errors.js';
@@ -157,11 +157,14 @@ CREATE TABLE IF NOT EXISTS ${s}.ledger_events (
 CREATE INDEX IF NOT EXISTS ledger_events_strategy ON ${s}.ledger_events (strategy_id, id);
 `;
 
+/** The `pg` module, loaded by the first connect rather than when the package is imported. */
+type PgDriver = typeof import('pg').default;
+
 // BIGINT columns hold epoch milliseconds and tokens, well inside Number's exact range.
-const types = {
+const typeParsersOf = (pg: PgDriver) => ({
   getTypeParser: (oid: number, format?: 'text' | 'binary') =>
     oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'),
-};
+});
 
 interface PendingCommit {
   writes: readonly LedgerWrite[];
@@ -169,7 +172,10 @@ interface PendingCommit {
   reject: (err: unknown) => void;
 }
 
-/** Connects to PostgreSQL, creates or migrates the schema and, unless read-only, takes the lease. */
+/**
+ * Connects to PostgreSQL, creates or migrates the schema and, unless read-only, takes the lease.
+ * Loads `pg` on the first call.
+ */
 export async function connectPostgresLedger(
   connectionString: string,
   options: PostgresLedgerOptions,
@@ -191,6 +197,9 @@ export async function connectPostgresLedger(
   // A paused owner caught inside a transaction holds the lease row FOR SHARE, which would block a
   // takeover for as long as the pause: the server ends such a session after one lease.
   const sessionOptions = `-c idle_in_transaction_session_timeout=${leaseMs}`;
+  // Imported here, not at the top: a user of another ledger should not pay for the driver.
+  const { default: pg } = await import('pg');
+  const types = typeParsersOf(pg);
   const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 4, types, options: sessionOptions });
   // A client that loses its session (idle or checked out) must not crash the process: the query
   // under way, or the next one, fails instead, and that error is handled where it is awaited.
@@ -279,7 +288,7 @@ export async function connectPostgresLedger(
   let pending: PendingCommit[] = [];
   let flushing: Promise<void> | undefined;
 
-  const applyBatch = async (c: pg.PoolClient, writes: readonly LedgerWrite[]): Promise<LedgerUpdatedEvent[]> => {
+  const applyBatch = async (c: PoolClient, writes: readonly LedgerWrite[]): Promise<LedgerUpdatedEvent[]> => {
     const events: LedgerUpdatedEvent[] = [];
     const ownOrder = async (orderId: string, what: string): Promise<OrderRow> => {
       const r = await c.query<OrderRow>(`SELECT * FROM ${t('orders')} WHERE order_id = $1 AND strategy_id = $2`, [
@@ -438,7 +447,7 @@ export async function connectPostgresLedger(
   /** One transaction for every commit queued so far: fencing check, a savepoint each, the outbox. */
   const runTransaction = async (batch: PendingCommit[]): Promise<void> => {
     const outcomes: { events?: LedgerUpdatedEvent[]; error?: unknown }[] = [];
-    let c: pg.PoolClient | undefined;
+    let c: PoolClient | undefined;
     try {
       c = await pool.connect();
       await c.query('BEGIN');
@@ -531,7 +540,7 @@ export async function connectPostgresLedger(
       });
   };
 
-  let listener: pg.Client | undefined;
+  let listener: Client | undefined;
   let listenRetry: unknown;
   const listen = async (): Promise<void> => {
     const client = new pg.Client({ connectionString, types });
@@ -656,7 +665,7 @@ export async function connectPostgresLedger(
 }
 
 /** Creates the schema, one process at a time (an advisory lock), and checks its version. */
-async function migrate(pool: pg.Pool, schema: string): Promise<void> {
+async function migrate(pool: Pool, schema: string): Promise<void> {
   const c = await pool.connect();
   try {
     await c.query('BEGIN');

@@ -9,7 +9,8 @@
  * resolves only after that commit is durable, and only then are its events published. Flushing on
  * a microtask rather than the next macrotask keeps a manual clock's single flush sufficient.
  */
-import Database from 'better-sqlite3';
+import { createRequire as requireFrom } from 'node:module';
+import type Database from 'better-sqlite3';
 import { decAdd, decEq } from '../decimal.js';
 import { LedgerIntegrityError } from '../errors.js';
 import { LedgerPublisher, anomalyEvent, changeEvent, placedEvent } from './publisher.js';
@@ -109,9 +110,18 @@ interface PendingCommit {
   reject: (err: unknown) => void;
 }
 
-/** Opens (creating if needed) a SQLite ledger file. */
+// The native driver is loaded by the first open, not when the package is imported: a user of
+// another ledger should not pay for it. `require`, not `import()`, keeps `openSqliteLedger`
+// synchronous, as the public API has it (better-sqlite3 is CommonJS, so either loads the same module).
+// `createRequire` is imported under another name: bundles often open with a banner declaring
+// `createRequire` (test/crash/bundle.ts does), and a second declaration would not compile.
+const requireAtRuntime = requireFrom(import.meta.url);
+const loadDriver = (): typeof Database => requireAtRuntime('better-sqlite3') as typeof Database;
+
+/** Opens (creating if needed) a SQLite ledger file; loads better-sqlite3 on the first call. */
 export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}): SqliteLedger {
-  const db = new Database(path);
+  const Driver = loadDriver();
+  const db = new Driver(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');

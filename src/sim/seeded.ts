@@ -2,11 +2,13 @@
  * Deterministic simulation: one seed draws a whole run (1 to 200 orders, fault rates up to a 30%
  * drop and a 50% duplicate rate, reordering, delays, lost acks, failing and hanging venue calls,
  * cancels, handler crash-restarts from the ledger), runs it, and checks the promises of contract
- * section 8 every few steps and, once the faults stop, convergence with the venue.
+ * section 8 every few steps, each order against promise 7's bound once the faults stop, and at the
+ * end convergence with the venue.
  */
 import { seededRandom } from '../random.js';
-import { auditAgainstVenue } from './audit.js';
-import { type SessionOptions, runSession } from './session.js';
+import { type AuditTally, auditAgainstVenue } from './audit.js';
+import { convergenceWatch } from './convergence.js';
+import { type SessionOptions, runSession, sessionTiming } from './session.js';
 
 /** The session a seed stands for. */
 export function sessionForSeed(seed: number): SessionOptions {
@@ -40,6 +42,10 @@ export interface SeedResult {
   orders: number;
   restarts: number;
   fills: number;
+  /** What the final audit counted: venue orders, venue fills and the FILL messages delivered for them. */
+  audited: AuditTally;
+  /** Orders checked against promise 7's bound. */
+  boundChecked: number;
   problems: string[];
 }
 
@@ -50,15 +56,38 @@ const CHECK_EVERY_STEPS = 10;
 export async function runSeed(seed: number): Promise<SeedResult> {
   const options = sessionForSeed(seed);
   const problems: string[] = [];
+  const watch = convergenceWatch(sessionTiming(options.timing));
   const result = await runSession({
     ...options,
-    onStep: async (step, ledger, exchange) => {
+    convergence: watch,
+    onStep: async (step, ledger, exchange, handler) => {
       if (step % CHECK_EVERY_STEPS !== 0) return;
-      for (const p of await auditAgainstVenue(ledger, exchange, { converged: false }))
+      const views = (id: string) => handler.order(id);
+      for (const p of await auditAgainstVenue(ledger, exchange, { converged: false, views }))
         problems.push(`step ${step}: ${p}`);
     },
   });
-  problems.push(...(await auditAgainstVenue(result.ledger, result.exchange, { converged: true })));
+  problems.push(...watch.findings.problems);
+  const audited: AuditTally = {
+    orders: 0,
+    fillsChecked: 0,
+    fillMessages: 0,
+    fillRepeats: 0,
+    snapshotsChecked: 0,
+    viewsChecked: 0,
+  };
+  const views = (id: string) => result.handler.order(id);
+  problems.push(
+    ...(await auditAgainstVenue(result.ledger, result.exchange, { converged: true, views, tally: audited })),
+  );
   await result.handler.stop();
-  return { seed, orders: result.orderIds.length, restarts: result.restarts, fills: result.fills, problems };
+  return {
+    seed,
+    orders: result.orderIds.length,
+    restarts: result.restarts,
+    fills: result.fills,
+    audited,
+    boundChecked: watch.findings.checked,
+    problems,
+  };
 }

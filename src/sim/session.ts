@@ -3,7 +3,8 @@
  * directives over several symbols (all order types, the three batch modes), cancels some orders,
  * the venue trades, rejects and misbehaves as its fault rates say, and at the end the faults stop,
  * everything still resting is cancelled, and the handler is given time to agree with the venue.
- * The demo runs it; the simulation tests run it and then check the promises.
+ * The demo runs it; the simulation tests run it and then check the promises, among them, through a
+ * `ConvergenceWatch`, promise 7's bound on how soon after the faults stop each order agrees.
  */
 import { createManualClock } from '../clock.js';
 import {
@@ -44,7 +45,7 @@ export interface SessionOptions {
   /** Called as orders are placed. */
   onProgress?: (placed: number, total: number) => void;
   /** Handler timing overrides (virtual milliseconds). */
-  timing?: { ackTimeoutMs?: number; cancelTimeoutMs?: number; queryIntervalMs?: number; queryRetries?: number };
+  timing?: Partial<SessionTiming>;
   /** A saved session to continue: its venue comes back, the handler recovers from the ledger. */
   resume?: SessionState;
   /** Receives the state to save every few steps and at the end, so a later run can resume. */
@@ -56,8 +57,52 @@ export interface SessionOptions {
    * ledger and the venue stay) and a new handler recovers from the ledger. Default 0.
    */
   restartRate?: number;
-  /** Called after every step with the ledger and venue, for checks that must hold all along. */
-  onStep?: (step: number, ledger: StrategyLedger, exchange: SimulatedExchange) => Promise<void>;
+  /** Called after every step with the ledger, venue and handler, for checks that must hold all along. */
+  onStep?: (
+    step: number,
+    ledger: StrategyLedger,
+    exchange: SimulatedExchange,
+    handler: ExecutionHandler,
+  ) => Promise<void>;
+  /** Checks made on virtual time once the faults stop (see `ConvergenceWatch`). */
+  convergence?: ConvergenceWatch;
+}
+
+/** The handler timings a session runs with: the ones promise 7's bound is made of. */
+export interface SessionTiming {
+  ackTimeoutMs: number;
+  cancelTimeoutMs: number;
+  queryIntervalMs: number;
+  queryRetries: number;
+}
+
+/** The defaults of contract section 5, passed to the handler explicitly so the bound uses the same. */
+export const DEFAULT_TIMING: SessionTiming = {
+  ackTimeoutMs: 10_000,
+  cancelTimeoutMs: 10_000,
+  queryIntervalMs: 2_000,
+  queryRetries: 5,
+};
+
+/** The timings of a session given `overrides`: what its handler runs with and its bound is made of. */
+export function sessionTiming(overrides?: Partial<SessionTiming>): SessionTiming {
+  return { ...DEFAULT_TIMING, ...overrides };
+}
+
+/**
+ * Checks that need the clock stopped at given virtual times after the faults stop (promise 7's
+ * bound): the session tells it when the faults stopped and what `cancelAll()` cancelled, and stops
+ * the clock at every time `next()` names to call `check` there.
+ */
+export interface ConvergenceWatch {
+  /** The venue's faults stopped at `now`. */
+  faultsStopped(now: number, ledger: StrategyLedger, exchange: SimulatedExchange): Promise<void>;
+  /** At `now` the engine's `cancelAll()` made a cancel outstanding for `orderIds`. */
+  cancelledAll(now: number, orderIds: readonly string[], ledger: StrategyLedger): Promise<void>;
+  /** The earliest virtual time a check is due, if any. */
+  next(): number | undefined;
+  /** Runs the checks due at or before `now`; afterwards `next()` is later than `now`. */
+  check(now: number, ledger: StrategyLedger, exchange: SimulatedExchange): Promise<void>;
 }
 
 /** What a later run needs to resume a session: its plan, progress, virtual time and venue. */
@@ -80,6 +125,8 @@ export interface SessionResult {
   /** Orders the whole session planned (its directives' orders, SEQUENTIAL ones never placed included). */
   total: number;
   directives: number;
+  /** The handler timings the session ran with. */
+  timing: SessionTiming;
   /** What `recover()` found when resuming. */
   recovery?: RecoveryReport;
   /** Simulated crashes and recoveries during the session. */
@@ -137,6 +184,21 @@ async function whileAdvancing<T>(clock: ReturnType<typeof createManualClock>, wo
   return result;
 }
 
+/** Advances the clock to `target`, stopping at each time the watch has a check due. */
+async function advanceTo(
+  clock: ReturnType<typeof createManualClock>,
+  target: number,
+  watch: ConvergenceWatch | undefined,
+  ledger: StrategyLedger,
+  exchange: SimulatedExchange,
+): Promise<void> {
+  for (let due = watch?.next(); watch && due !== undefined && due <= target; due = watch.next()) {
+    if (due > clock.now()) await clock.advance(due - clock.now());
+    await watch.check(clock.now(), ledger, exchange);
+  }
+  if (target > clock.now()) await clock.advance(target - clock.now());
+}
+
 /** Runs a session and returns its tallies. */
 export async function runSession(options: SessionOptions = {}): Promise<SessionResult> {
   const resume = options.resume;
@@ -147,6 +209,7 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
   const rnd = seededRandom(seed * 7919 + 17 + placed);
   const clock = createManualClock(resume?.now ?? SESSION_START_MS);
   const ledger = options.ledger ?? createMemoryLedger();
+  const timing = sessionTiming(options.timing);
   const exchange = createSimulatedExchange({
     clock,
     seed,
@@ -164,7 +227,7 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
       clock,
       random: seededRandom(seed + placed + 7_777 * lives++),
       onError: () => {}, // background retries report here; the audit judges the outcome
-      ...(options.timing ?? {}),
+      ...timing,
     });
   let handler = await startHandler();
   // Recovery asks the venue, whose answers come on virtual time: keep the clock moving meanwhile.
@@ -220,14 +283,18 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
       await whileAdvancing(clock, handler.recover());
       restarts++;
     }
-    await options.onStep?.(step, ledger, exchange);
+    await options.onStep?.(step, ledger, exchange, handler);
   }
   // End of session: the venue behaves again, the engine cancels what still rests, and the
   // handler gets the time the convergence promise allows (plus the slow pace of one query).
   exchange.setFaults({});
-  await clock.advance(2_000);
-  await handler.cancelAll();
-  await clock.advance(120_000);
+  const watch = options.convergence;
+  const faultsStoppedAt = clock.now();
+  await watch?.faultsStopped(faultsStoppedAt, ledger, exchange);
+  await advanceTo(clock, faultsStoppedAt + 2_000, watch, ledger, exchange);
+  const cancelled = await handler.cancelAll();
+  await watch?.cancelledAll(clock.now(), cancelled, ledger);
+  await advanceTo(clock, faultsStoppedAt + 122_000, watch, ledger, exchange);
   // No settle(): a query the venue never answers stays in flight by design (queryHangRate).
 
   done = true;
@@ -246,6 +313,7 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
     seed,
     total,
     directives,
+    timing,
     ...(recovery ? { recovery } : {}),
     restarts,
     byStatus,

@@ -1,10 +1,10 @@
 /**
- * The CLI as a user runs it: the demo writes a SQLite ledger and prints a summary with a clean
- * audit; Ctrl-C and --resume continue a session; history reads the file back; bad options and
- * missing files give one clear line and a non-zero exit.
+ * The CLI as a user runs it, in child processes: the demo writes a SQLite ledger and prints a
+ * summary with a clean audit; Ctrl-C and --resume continue a session; history reads the file back;
+ * bad options and missing files give one clear line and a non-zero exit. A background CLI that
+ * exits before printing what a test waits for fails the test at once with its exit code and stderr.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,58 @@ import { describe, expect, it } from 'vitest';
 
 const cli = ['--import', 'tsx', join(process.cwd(), 'src/cli/main.ts')];
 const run = (args: string[], cwd = process.cwd()) => spawnSync('node', [...cli, ...args], { encoding: 'utf8', cwd });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A CLI process run in the background, its output collected. */
+interface Running {
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with how the process ended (also when it ended before this was asked). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits until stdout shows `what`; fails at once, with the exit code and stderr, if the process ends first. */
+  until(test: (stdout: string) => boolean, what: string, ms?: number): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+function start(args: string[]): Running {
+  const child = spawn('node', [...cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += String(d);
+  });
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  let ended: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  // 'close' comes after the output streams end, so nothing printed before the exit is missed.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => {
+      ended = { code, signal };
+      resolve(ended);
+    });
+  });
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    async until(test, what, ms = 120_000) {
+      const deadline = performance.now() + ms;
+      while (!test(stdout)) {
+        if (ended) {
+          throw new Error(
+            `the CLI (${args.join(' ')}) exited with code ${ended.code}, signal ${ended.signal} before printing ${what}\nstderr:\n${stderr}\nstdout:\n${stdout}`,
+          );
+        }
+        if (performance.now() > deadline) {
+          throw new Error(`the CLI (${args.join(' ')}) printed no ${what} within ${ms} ms\nstderr:\n${stderr}`);
+        }
+        await sleep(50);
+      }
+    },
+    kill: (signal) => child.kill(signal),
+  };
+}
 
 describe('execution-handler CLI', () => {
   it('demo runs a faulty session into a SQLite file and reports a clean audit; history reads it back', () => {
@@ -45,19 +97,13 @@ describe('execution-handler CLI', () => {
   it('Ctrl-C saves the session and --resume finishes it with a clean audit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eh-cli-'));
     const ledger = join(dir, 'demo.db');
-    const child = spawn('node', [...cli, 'demo', '--orders', '1500', '--no-progress', '--ledger', ledger], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += String(d);
-    });
-    while (!stdout.includes('ledger:')) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 1_500));
-    child.kill('SIGINT');
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(130);
-    expect(stdout).toContain('--resume');
+    const demo = start(['demo', '--orders', '1500', '--no-progress', '--ledger', ledger]);
+    await demo.until((out) => out.includes('ledger:'), 'the ledger line');
+    await sleep(1_500);
+    demo.kill('SIGINT');
+    const { code } = await demo.exited;
+    expect(code, `stopped by Ctrl-C; stderr: ${demo.stderr()}`).toBe(130);
+    expect(demo.stdout()).toContain('--resume');
     const resumed = run(['demo', '--resume', '--no-progress', '--ledger', ledger]);
     expect(resumed.stdout).toMatch(/resuming the session in .*: \d+ of 1500 orders were placed/);
     expect(resumed.stdout).toContain('orders recovered from the ledger');
@@ -80,51 +126,37 @@ describe('execution-handler CLI', () => {
   it('demo --inspect serves the view while it runs and after, says so, and stops on Ctrl-C; inspect opens a file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eh-cli-'));
     const ledger = join(dir, 'demo.db');
-    const child = spawn(
-      'node',
-      [
-        ...cli,
-        'demo',
-        '--inspect',
-        '--port',
-        '0',
-        '--orders',
-        '60',
-        '--pace',
-        '5',
-        '--no-progress',
-        '--ledger',
-        ledger,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += String(d);
-    });
-    while (!/inspector: http:\/\/127\.0\.0\.1:\d+\//.test(stdout)) await new Promise((r) => setTimeout(r, 50));
-    const url = /inspector: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)![1]!;
+    const demo = start([
+      'demo',
+      '--inspect',
+      '--port',
+      '0',
+      '--orders',
+      '60',
+      '--pace',
+      '5',
+      '--no-progress',
+      '--ledger',
+      ledger,
+    ]);
+    const served = /inspector: (http:\/\/127\.0\.0\.1:\d+\/)/;
+    await demo.until((out) => served.test(out), 'the inspector address');
+    const url = served.exec(demo.stdout())![1]!;
     expect((await fetch(url)).status).toBe(200);
-    while (!stdout.includes('keeps serving')) await new Promise((r) => setTimeout(r, 50));
-    expect(stdout).toContain('until you press Ctrl-C');
+    await demo.until((out) => out.includes('keeps serving'), 'that the view keeps serving');
+    expect(demo.stdout()).toContain('until you press Ctrl-C');
     const summary = (await (await fetch(`${url}api/summary`)).json()) as { total: number };
     expect(summary.total).toBeGreaterThan(0);
-    child.kill('SIGINT');
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
+    demo.kill('SIGINT');
+    const { code } = await demo.exited;
+    expect(code, `stopped by Ctrl-C; stderr: ${demo.stderr()}`).toBe(0);
 
-    const viewer = spawn('node', [...cli, 'inspect', '--port', '0', '--ledger', ledger], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    viewer.stdout.on('data', (d) => {
-      out += String(d);
-    });
-    while (!out.includes('Ctrl-C')) await new Promise((r) => setTimeout(r, 50));
-    const fileUrl = /inspector: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)![1]!;
+    const viewer = start(['inspect', '--port', '0', '--ledger', ledger]);
+    await viewer.until((out) => out.includes('Ctrl-C'), 'the inspector address');
+    const fileUrl = served.exec(viewer.stdout())![1]!;
     expect(((await (await fetch(`${fileUrl}api/summary`)).json()) as { total: number }).total).toBe(summary.total);
     viewer.kill('SIGINT');
-    expect((await once(viewer, 'exit'))[0]).toBe(0);
+    expect((await viewer.exited).code, `stopped by Ctrl-C; stderr: ${viewer.stderr()}`).toBe(0);
 
     const missing = run(['inspect', '--ledger', join(tmpdir(), 'no-such.db')]);
     expect(missing.status).toBe(1);

@@ -2,11 +2,14 @@
  * Fuzzing the reply path: 10,000 malformed or hostile replies per run (arbitrary JSON and values,
  * wrong types, NaN and infinities, negative, huge and exponent quantities, unknown ids and types,
  * prototype-polluting keys, huge strings, getters that throw), fed to a handler with live orders.
- * No exception may escape, every input must end up recorded as exactly one anomaly, and no order
- * may change. The seed is printed; FUZZ_SEED replays one.
+ * No exception may escape, every input must end up recorded as exactly one anomaly with its reason
+ * and its raw content (JSON-safe, truncated; the input itself when it is short plain JSON), and no
+ * order may change. The seed is printed; FUZZ_SEED replays one.
  */
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { AnomalyRecord } from '../../src/ledger/types.js';
 import { TIMING, harness } from '../support/harness.js';
 import { regressions } from '../support/regressions.js';
 
@@ -90,6 +93,37 @@ const hostile = fc.oneof(
   },
 );
 
+/** The input as plain JSON when it is exactly that (no NaN, -0, getters, prototypes…), else undefined. */
+function plainJson(input: unknown): unknown {
+  try {
+    const json = JSON.stringify(input);
+    if (json === undefined) return undefined;
+    const copy: unknown = JSON.parse(json);
+    return isDeepStrictEqual(copy, input) ? copy : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The anomaly `a` recorded for `input` keeps its raw content: present (unless the input was
+ * undefined), JSON-safe, short, and, when the input is plain JSON short enough to keep whole, the
+ * input itself (MALFORMED_REPLY) or the input's known fields (any other anomaly).
+ */
+function expectRawRecorded(a: AnomalyRecord, input: unknown): void {
+  if (input === undefined) return;
+  expect(a.reply, 'Invariant: a malformed reply is recorded with its raw content').toBeDefined();
+  const json = JSON.stringify(a.reply);
+  expect(JSON.parse(json), 'Invariant: the recorded raw reply is JSON-safe').toEqual(a.reply);
+  expect(json.length, 'Invariant: the recorded raw reply is truncated').toBeLessThan(2_500);
+  const plain = plainJson(input);
+  if (plain === undefined || JSON.stringify(plain).length > 1_000) return;
+  // A malformed reply is kept as it came; a well-formed one (an unknown order's) as parsed, its
+  // unknown keys dropped: then every recorded field is the input's.
+  if (a.kind === 'MALFORMED_REPLY') expect(a.reply).toEqual(plain);
+  else expect(plain).toMatchObject(a.reply as object);
+}
+
 async function fuzz(seed: number, numRuns: number): Promise<void> {
   const h = await harness();
   h.venue.defaultQuery = 'hang';
@@ -114,6 +148,7 @@ async function fuzz(seed: number, numRuns: number): Promise<void> {
       sent++;
       const out = await h.handler.onExchangeReply(input);
       expect(['anomaly', 'held']).toContain(out.outcome);
+      if (out.outcome === 'anomaly') expectRawRecorded((await h.ledger.getAnomalies()).at(-1)!, input);
     }),
     { seed, numRuns },
   );
@@ -124,7 +159,8 @@ async function fuzz(seed: number, numRuns: number): Promise<void> {
   for (const a of anomalies) {
     expect(['MALFORMED_REPLY', 'UNKNOWN_ORDER']).toContain(a.kind);
     expect(a.reason.length).toBeGreaterThan(0);
-    expect(JSON.stringify(a).length).toBeLessThan(5_000); // raw replies are kept truncated
+    expect(JSON.parse(JSON.stringify(a)), 'Invariant: an anomaly record is JSON-safe').toEqual(a);
+    expect(JSON.stringify(a).length, 'Invariant: raw replies are kept truncated').toBeLessThan(5_000);
   }
   expect([open, partial, pending].map((id) => JSON.stringify(h.handler.order(id)))).toEqual(views);
   expect(Object.keys(Object.prototype)).toEqual([]);
@@ -137,7 +173,7 @@ describe('fuzzing replies', () => {
     await fuzz(seed, 2_000);
   });
 
-  it('10,000 hostile replies: never an exception, always one anomaly each, no order changed', async () => {
+  it('10,000 hostile replies: never an exception, always one anomaly each with its reason and its raw content (JSON-safe, truncated), no order changed', async () => {
     const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
     console.log(`fuzzing replies: seed ${seed} (replay with FUZZ_SEED=${seed})`);
     await fuzz(seed, Number(process.env.FUZZ_RUNS ?? 10_000));

@@ -49,8 +49,8 @@ describe('validation', () => {
   });
 
   it('bad handler options are rejected clearly', async () => {
-    const venue = new ScriptedVenue();
     const ledger = testLedger();
+    const venue = new ScriptedVenue(ledger);
     await expect(createExecutionHandler({ strategyId: '', connector: venue, ledger })).rejects.toThrow(/strategyId/);
     await expect(
       createExecutionHandler({ strategyId: 'S', connector: venue, ledger, ackTimeoutMs: -1 }),
@@ -265,7 +265,7 @@ describe('recover() and reconcile()', () => {
     await a.handler.stop(); // the process dies
 
     const clock = createManualClock(T0 + 500);
-    const venue = new ScriptedVenue();
+    const venue = new ScriptedVenue(ledger);
     venue.queryScript.set(open, [
       { venueOrderId: 'V1', status: 'FILLED', fills: [{ venueFillId: 'F3', quantity: '1', price: '2', at: 5 }] },
     ]);
@@ -300,7 +300,7 @@ describe('recover() and reconcile()', () => {
     await a.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V1', at: 1 });
     await a.reply({ type: 'CANCELLED', clientOrderId: id, at: 3 }); // the FILL before it never arrived
     await a.handler.stop();
-    const venue = new ScriptedVenue();
+    const venue = new ScriptedVenue(ledger);
     venue.defaultQuery = {
       venueOrderId: 'V1',
       status: 'CANCELLED',
@@ -331,7 +331,7 @@ describe('recover() and reconcile()', () => {
     const a = await harness({ ledger });
     const id = await a.place();
     await a.handler.stop();
-    const venue = new ScriptedVenue();
+    const venue = new ScriptedVenue(ledger);
     venue.defaultQuery = null;
     const b = await createExecutionHandler({
       strategyId: 'S1',

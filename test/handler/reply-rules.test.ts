@@ -256,38 +256,71 @@ describe('routing', () => {
 });
 
 describe('bad input', () => {
-  const bad: [string, unknown][] = [
-    ['null', null],
-    ['a string', 'FILL'],
-    ['an array', []],
-    ['unknown type', { type: 'PARTIAL', clientOrderId: 'X', at: 1 }],
-    ['no ids', { type: 'CANCELLED', at: 1 }],
-    ['negative quantity', { type: 'FILL', clientOrderId: 'X', venueFillId: 'F', quantity: '-1', price: '1', at: 1 }],
-    ['zero quantity', { type: 'FILL', clientOrderId: 'X', venueFillId: 'F', quantity: '0', price: '1', at: 1 }],
-    ['number quantity', { type: 'FILL', clientOrderId: 'X', venueFillId: 'F', quantity: 1, price: '1', at: 1 }],
-    ['NaN quantity', { type: 'FILL', clientOrderId: 'X', venueFillId: 'F', quantity: 'NaN', price: '1', at: 1 }],
-    ['exponent quantity', { type: 'FILL', clientOrderId: 'X', venueFillId: 'F', quantity: '1e400', price: '1', at: 1 }],
-    ['missing venueFillId', { type: 'FILL', clientOrderId: 'X', quantity: '1', price: '1', at: 1 }],
-    ['NaN at', { type: 'EXPIRED', clientOrderId: 'X', at: Number.NaN }],
-    ['ACCEPTED without venue id', { type: 'ACCEPTED', clientOrderId: 'X', at: 1 }],
-    ['REJECTED without reason', { type: 'REJECTED', clientOrderId: 'X', at: 1 }],
-    ['empty client id', { type: 'EXPIRED', clientOrderId: '', at: 1 }],
+  /** A malformed reply, the field its reason must name, and how it is stored when not as it came. */
+  const bad: [string, unknown, RegExp, unknown?][] = [
+    ['null', null, /expected object/],
+    ['a string', 'FILL', /expected object/],
+    ['an array', [], /expected object/],
+    ['unknown type', { type: 'PARTIAL', clientOrderId: 'X', at: 1 }, /^type:/],
+    ['no ids', { type: 'CANCELLED', at: 1 }, /^clientOrderId:.*venueOrderId/],
+    [
+      'negative quantity',
+      { type: 'FILL', clientOrderId: 'X', venueFillId: 'F', quantity: '-1', price: '1', at: 1 },
+      /^quantity:/,
+    ],
+    [
+      'zero quantity',
+      { type: 'FILL', clientOrderId: 'X', venueFillId: 'F', quantity: '0', price: '1', at: 1 },
+      /^quantity:/,
+    ],
+    [
+      'number quantity',
+      { type: 'FILL', clientOrderId: 'X', venueFillId: 'F', quantity: 1, price: '1', at: 1 },
+      /^quantity:/,
+    ],
+    [
+      'NaN quantity',
+      { type: 'FILL', clientOrderId: 'X', venueFillId: 'F', quantity: 'NaN', price: '1', at: 1 },
+      /^quantity:/,
+    ],
+    [
+      'exponent quantity',
+      { type: 'FILL', clientOrderId: 'X', venueFillId: 'F', quantity: '1e400', price: '1', at: 1 },
+      /^quantity:/,
+    ],
+    ['missing venueFillId', { type: 'FILL', clientOrderId: 'X', quantity: '1', price: '1', at: 1 }, /^venueFillId:/],
+    // NaN has no JSON form: it is kept as the string 'NaN' rather than lost as null.
+    [
+      'NaN at',
+      { type: 'EXPIRED', clientOrderId: 'X', at: Number.NaN },
+      /^at:/,
+      { type: 'EXPIRED', clientOrderId: 'X', at: 'NaN' },
+    ],
+    ['ACCEPTED without venue id', { type: 'ACCEPTED', clientOrderId: 'X', at: 1 }, /^venueOrderId:/],
+    ['REJECTED without reason', { type: 'REJECTED', clientOrderId: 'X', at: 1 }, /^reason:/],
+    ['empty client id', { type: 'EXPIRED', clientOrderId: '', at: 1 }, /^clientOrderId:/],
   ];
 
-  it.each(bad)('%s: MALFORMED_REPLY recorded with its reason and raw content, no order changed', async (_name, raw) => {
-    const h = await harness();
-    const id = await h.place();
-    const before = h.handler.order(id);
-    const out = await h.reply(raw as Record<string, unknown>);
-    expect(out).toEqual({ outcome: 'anomaly', anomaly: 'MALFORMED_REPLY' });
-    const [a] = await h.ledger.getAnomalies();
-    expect(a!.kind).toBe('MALFORMED_REPLY');
-    expect(a!.reason.length).toBeGreaterThan(3);
-    expect(JSON.parse(JSON.stringify(a))).toEqual(a);
-    expect(h.handler.order(id)).toBe(before);
-  });
+  it.each(bad)(
+    '%s: MALFORMED_REPLY recorded with a reason naming what is wrong and the raw reply as it came (JSON-safe), no order changed',
+    async (_name, raw, reason, stored = raw) => {
+      const h = await harness();
+      const id = await h.place();
+      const before = h.handler.order(id);
+      const out = await h.reply(raw as Record<string, unknown>);
+      expect(out).toEqual({ outcome: 'anomaly', anomaly: 'MALFORMED_REPLY' });
+      const anomalies = await h.ledger.getAnomalies();
+      expect(anomalies).toHaveLength(1);
+      const [a] = anomalies;
+      expect(a!.kind).toBe('MALFORMED_REPLY');
+      expect(a!.reason).toMatch(reason);
+      expect(a!.reply, 'the raw reply is recorded as it came').toEqual(stored);
+      expect(JSON.parse(JSON.stringify(a)), 'the anomaly record is JSON-safe').toEqual(a);
+      expect(h.handler.order(id)).toBe(before);
+    },
+  );
 
-  it('hostile objects (throwing getters, circular, huge, prototype keys) never make onExchangeReply throw', async () => {
+  it('hostile objects (throwing getters, circular, huge, prototype keys) never make onExchangeReply throw; each is recorded JSON-safe, the huge one truncated', async () => {
     const h = await harness();
     const id = await h.place();
     const circular: Record<string, unknown> = { type: 'FILL' };
@@ -314,7 +347,15 @@ describe('bad input', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     const anomalies = await h.ledger.getAnomalies();
     expect(anomalies).toHaveLength(6);
+    expect(JSON.parse(JSON.stringify(anomalies)), 'every record is JSON-safe').toEqual(anomalies);
     expect(JSON.stringify(anomalies).length).toBeLessThan(20_000);
+    // The huge reply is kept truncated, its beginning as it came.
+    const kept = JSON.stringify(anomalies[2]!.reply);
+    expect(kept.length).toBeLessThan(5_000);
+    expect(kept).toContain('REJECTED');
+    expect(kept).toContain(id);
+    expect(kept).toContain('x'.repeat(500));
+    expect(JSON.stringify(anomalies[0]!.reply)).toContain('FILL'); // the circular one, its cycle cut
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * The ledger contract of section 7 as a reusable suite: every StrategyLedger adapter (memory now,
- * SQLite and PostgreSQL later) must pass it unchanged.
+ * The ledger contract of section 7 as a reusable suite, run unchanged against every StrategyLedger
+ * adapter (memory, SQLite, PostgreSQL), including atomicity proven by failing a mixed batch at
+ * every record position and comparing the whole stored state with before.
  */
 import { describe, expect, it } from 'vitest';
 import { recordOrder, updateOrderFill, updateOrderRejection } from '../../src/ledger/helpers.js';
@@ -38,6 +39,66 @@ const fill = (
     ...(commission ? { commission } : {}),
   },
 });
+
+/**
+ * The state an atomicity test starts from: O1 accepted with one fill, O2 born, one anomaly.
+ * Every record of `ATOMIC_BATCH` is valid on it.
+ */
+const ATOMIC_BEFORE: LedgerWrite[][] = [
+  [
+    { kind: 'order', order: order('O1') },
+    { kind: 'order', order: order('O2') },
+  ],
+  [change('O1', 'PENDING', 'OPEN', 'ORDER_ACCEPTED'), fill('O1', 'F1', '0.25')],
+  [{ kind: 'anomaly', anomaly: { kind: 'UNKNOWN_ORDER', reason: 'who', strategyId: 'S1', at: 1_500 } }],
+];
+
+/** A batch of every kind of record, new orders with changes and fills of their own among them. */
+const ATOMIC_BATCH: LedgerWrite[] = [
+  { kind: 'order', order: order('O3', { at: 4_000 }) },
+  change('O1', 'OPEN', 'PARTIALLY_FILLED', 'ORDER_PARTIALLY_FILLED', 4_000),
+  fill('O1', 'F2', '0.25'),
+  {
+    kind: 'anomaly',
+    anomaly: { kind: 'MALFORMED_REPLY', reason: 'bad', strategyId: 'S1', at: 4_000, reply: { raw: 'x' } },
+  },
+  {
+    ...(change('O3', 'PENDING', 'OPEN', 'ORDER_ACCEPTED', 4_001) as object),
+    venueOrderId: 'V3',
+    snapshot: { value: 'OPEN' },
+  } as LedgerWrite,
+  fill('O3', 'F1', '0.5'),
+  { kind: 'order', order: order('O4', { directiveId: 'DIR_2', at: 4_002 }) },
+  { kind: 'anomaly', anomaly: { kind: 'OVERFILL', reason: 'over', orderId: 'O2', strategyId: 'S1', at: 4_003 } },
+  change('O2', 'PENDING', 'CANCEL_PENDING', 'ORDER_CANCEL_REQUESTED', 4_003),
+];
+
+/** Records the adapter itself must refuse, one per way a record can be bad. */
+const REFUSED: [string, LedgerWrite][] = [
+  ['an order already recorded', { kind: 'order', order: order('O1') }],
+  ['a change of an unknown order', change('NOPE', 'PENDING', 'OPEN', 'ORDER_ACCEPTED')],
+  ['a fill of an unknown order', fill('NOPE', 'F9', '0.1')],
+  ['a fill conflicting with a recorded one', fill('O1', 'F1', '0.3')],
+  [
+    'an anomaly of another strategy',
+    { kind: 'anomaly', anomaly: { kind: 'UNKNOWN_ORDER', reason: 'x', strategyId: 'S2', at: 4_000 } },
+  ],
+];
+
+/** Everything a ledger holds, read through its public API: orders with fills, changes, anomalies. */
+async function wholeState(l: StrategyLedger): Promise<unknown> {
+  const ids = ['O1', 'O2', 'O3', 'O4', 'NOPE'];
+  const ordered = (os: { orderId: string }[]) => os.map((o) => o.orderId).sort();
+  return {
+    orders: await Promise.all(ids.map((id) => l.getOrder(id))),
+    transitions: await Promise.all(ids.map((id) => l.getTransitions(id))),
+    taken: l.isOrderIdTaken ? await Promise.all(ids.map((id) => l.isOrderIdTaken!(id))) : [],
+    anomalies: await l.getAnomalies(),
+    open: ordered(await l.getOpenOrders()),
+    changedSince: ordered(await l.getOrdersChangedSince(0)),
+    directives: [ordered(await l.getOrdersByDirective('DIR_1')), ordered(await l.getOrdersByDirective('DIR_2'))],
+  };
+}
 
 /** Runs the contract suite against ledgers made by `make` (each test gets a fresh one, scoped to S1). */
 export function describeLedgerContract(name: string, make: () => Promise<StrategyLedger>): void {
@@ -194,6 +255,38 @@ export function describeLedgerContract(name: string, make: () => Promise<Strateg
         expect(await l.getOrder('O2')).toBeUndefined();
         expect((await l.getOrder('O1'))!.filledQuantity).toBe('0.5');
       }),
+    );
+
+    it.each(Array.from({ length: ATOMIC_BATCH.length + 1 }, (_, k) => k))(
+      `a batch of ${ATOMIC_BATCH.length + 1} records refused at record %i, whichever way, changes nothing: orders, changes, fills, anomalies, events`,
+      (k) =>
+        withLedger(async (l, events) => {
+          for (const batch of ATOMIC_BEFORE) await l.commit(batch);
+          const before = await wholeState(l);
+          const published = [...events];
+          for (const [why, bad] of REFUSED) {
+            const batch = [...ATOMIC_BATCH.slice(0, k), bad, ...ATOMIC_BATCH.slice(k)];
+            await expect(l.commit(batch), `${why} at record ${k}`).rejects.toThrow();
+            expect(await wholeState(l), `Invariant: a refused batch changes nothing (${why} at record ${k})`).toEqual(
+              before,
+            );
+            expect(events, `Invariant: a refused batch publishes nothing (${why} at record ${k})`).toEqual(published);
+          }
+          // The same batch without the bad record is valid, and lands whole with seq still contiguous.
+          await l.commit(ATOMIC_BATCH);
+          expect(events.slice(published.length).map((e) => [e.eventType, e.orderId, e.seq])).toEqual([
+            ['ORDER_PLACED', 'O3', undefined],
+            ['ORDER_PARTIALLY_FILLED', 'O1', 2],
+            ['ORDER_ANOMALY', undefined, undefined],
+            ['ORDER_ACCEPTED', 'O3', 1],
+            ['ORDER_PLACED', 'O4', undefined],
+            ['ORDER_ANOMALY', 'O2', undefined],
+            ['ORDER_CANCEL_REQUESTED', 'O2', 1],
+          ]);
+          expect(await l.getOrder('O1')).toMatchObject({ status: 'PARTIALLY_FILLED', filledQuantity: '0.5' });
+          expect(await l.getOrder('O3')).toMatchObject({ status: 'OPEN', venueOrderId: 'V3', filledQuantity: '0.5' });
+          expect((await l.getAnomalies()).map((a) => a.kind)).toEqual(['UNKNOWN_ORDER', 'MALFORMED_REPLY', 'OVERFILL']);
+        })(),
     );
 
     it(

@@ -78,15 +78,16 @@ describe('sqlite ledger specifics', () => {
   it('strategies sharing a file never mint the same OrderID, even from the same random draws', async () => {
     const path = fresh();
     const handlers = await Promise.all(
-      ['S1', 'S2'].map(async (strategyId) =>
-        createExecutionHandler({
+      ['S1', 'S2'].map(async (strategyId) => {
+        const ledger = openSqliteLedger(path, { strategyId });
+        return createExecutionHandler({
           strategyId,
-          connector: new ScriptedVenue(),
-          ledger: openSqliteLedger(path, { strategyId }),
+          connector: new ScriptedVenue(ledger),
+          ledger,
           clock: createManualClock(T0),
           random: seededRandom(7), // the same draws: the second handler's first candidates are taken
-        }),
-      ),
+        });
+      }),
     );
     const ids: string[] = [];
     for (const h of handlers) ids.push(...(await h.execute(directive([limit(), limit()]))).orderIds);

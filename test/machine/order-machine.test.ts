@@ -1,57 +1,103 @@
 /**
- * The machine definition itself: its status changes are exactly the edges of the contract's state
- * table (plus the late-news rule for orders lost before their ack), it uses no XState timers
- * (deadlines live in context), and docs/state-machine.md is what the definition generates.
+ * The machine definition itself, judged by the hand-written contract statements of src/sim: its
+ * status changes are exactly section 4's edges (section 4b's all or none), each of its transitions
+ * is a row of the event-level contract and each status-changing contract row is one of its
+ * transitions (facts and events enumerated), it uses no XState timers (deadlines live in context),
+ * and docs/state-machine.md is what the definition generates.
  */
 import { readFileSync } from 'node:fs';
 import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { orderMachine } from '../../machines/order.js';
-import { legalEdges, transitionTable } from '../../machines/transition-table.js';
+import { type TransitionRow, legalEdges, transitionTable } from '../../machines/transition-table.js';
 import { renderStateMachineDoc } from '../../src/docs/state-machine-doc.js';
+import { CONTRACT_EVENTS, type ContractEvent, allFacts, contractStep } from '../../src/sim/contract-rows.js';
+import { SECTION_4B_EDGES, SECTION_4_EDGES } from '../../src/sim/contract-table.js';
 
-/** Contract section 4, row by row, as from>to pairs (from != to). */
-const CONTRACT_EDGES = [
-  'PENDING>OPEN',
-  'PENDING>PARTIALLY_FILLED',
-  'OPEN>PARTIALLY_FILLED',
-  'PENDING>FILLED',
-  'OPEN>FILLED',
-  'PARTIALLY_FILLED>FILLED',
-  'CANCEL_PENDING>FILLED',
-  'PENDING>REJECTED',
-  'OPEN>REJECTED',
-  'CANCEL_PENDING>REJECTED',
-  'PENDING>CANCELLED',
-  'OPEN>CANCELLED',
-  'PARTIALLY_FILLED>CANCELLED',
-  'CANCEL_PENDING>CANCELLED',
-  'PENDING>EXPIRED',
-  'OPEN>EXPIRED',
-  'PARTIALLY_FILLED>EXPIRED',
-  'CANCEL_PENDING>EXPIRED',
-  'PENDING>CANCEL_PENDING',
-  'OPEN>CANCEL_PENDING',
-  'PARTIALLY_FILLED>CANCEL_PENDING',
-  'CANCEL_PENDING>PARTIALLY_FILLED',
-  'CANCEL_PENDING>OPEN',
-  'CANCEL_PENDING>PENDING',
-  'PENDING>TIMED_OUT',
-  'TIMED_OUT>CANCEL_PENDING',
-  'TIMED_OUT>FILLED',
-  'TIMED_OUT>REJECTED',
-  'TIMED_OUT>CANCELLED',
-  'TIMED_OUT>EXPIRED',
-  'CANCELLED>FILLED',
-  'EXPIRED>FILLED',
-  // "An order made CANCELLED as NOT_FOUND_AT_VENUE before any acknowledgement takes late news the
-  // same way: an ACCEPTED or FILL moves it to CANCEL_PENDING" (the rules under the table; ADR 0001).
-  'CANCELLED>CANCEL_PENDING',
-];
+/**
+ * The contract event a machine event stands for: the one place that names the machine's events.
+ * The venue's and engine's events carry the contract's names; the ack timeout is the wake-up that
+ * finds the ack queries spent.
+ */
+const contractNameOf = (machineEvent: string): string => (machineEvent === 'WAKE' ? 'ACK_TIMEOUT' : machineEvent);
+function contractEventsOf(machineEvent: string): ContractEvent[] {
+  return CONTRACT_EVENTS.filter((e) => e.type === contractNameOf(machineEvent));
+}
+
+/**
+ * The protocol's own rows: events the contract's status table has no row for (wake-ups, query
+ * bookkeeping, placement failures, news during a query, restoring) and `NOT_FOUND` answers judged
+ * stale or not decisive. They must keep the status; what they do is checked by the protocol tests.
+ */
+const PROTOCOL = new Set(['WAKE', 'QUERY_ANSWERED', 'QUERY_FAILED', 'PLACE_FAILED', 'NEWS', 'RESTORED']);
+const isProtocolRow = (r: TransitionRow): boolean =>
+  r.from === r.to &&
+  (PROTOCOL.has(r.event) ||
+    (r.event === 'NOT_FOUND' &&
+      ['staleAnswer', 'recoveringBeforeAckDeadline', 'beforeAckDeadline', 'cancelNotAnswered'].some((g) =>
+        r.guard?.includes(g),
+      )) ||
+    (r.event === 'NOT_FOUND' && r.guard === undefined && r.actions.join() === 'queryDone'));
+
+/** A machine transition of order modification (section 4b), which has no event-level rows yet. */
+const isModifyRow = (r: TransitionRow): boolean =>
+  r.from === ('MODIFY_PENDING' as string) || r.to === ('MODIFY_PENDING' as string) || /^MODIF/.test(r.event);
+
+const tripleOf = (from: string, event: string, to: string): string => `${from} --${event}--> ${to}`;
 
 describe('order machine definition', () => {
-  it('changes status only along the edges of the contract table', () => {
-    expect([...legalEdges()].sort()).toEqual([...new Set(CONTRACT_EDGES)].sort());
+  it("changes status along exactly section 4's edges, and section 4b's all or none", () => {
+    const machine = legalEdges();
+    const modify = SECTION_4B_EDGES.filter((e) => machine.has(e));
+    const hasModifyState = Object.keys(orderMachine.root.states).includes('MODIFY_PENDING');
+    // Order modification is not built yet: until the machine has MODIFY_PENDING none of its edges
+    // may appear, and once it has, all of them must.
+    expect([0, SECTION_4B_EDGES.length], `section 4b edges in the machine: ${modify.join(', ')}`).toContain(
+      modify.length,
+    );
+    expect(modify.length > 0, 'the machine has MODIFY_PENDING exactly when it has the edges of section 4b').toBe(
+      hasModifyState,
+    );
+    const section4 = [...machine].filter((e) => !(SECTION_4B_EDGES as readonly string[]).includes(e));
+    expect(section4.sort(), 'machine edges (left) vs contract section 4 (right)').toEqual([...SECTION_4_EDGES].sort());
+  });
+
+  it('the protocol rows never change the status', () => {
+    const protocol = transitionTable().filter((r) => PROTOCOL.has(r.event) && r.from !== r.to);
+    // The one exception: the wake-up that finds the ack queries spent is the contract's ack timeout.
+    expect(protocol.map((r) => tripleOf(r.from, r.event, r.to))).toEqual(['PENDING --WAKE--> TIMED_OUT']);
+  });
+
+  it('every transition of the machine is a row of the event-level contract', () => {
+    const facts = allFacts();
+    const unmatched = transitionTable()
+      .filter((r) => !isModifyRow(r) && !isProtocolRow(r))
+      .filter((r) => {
+        const events = contractEventsOf(r.event);
+        return !facts.some(
+          (f) =>
+            f.status === r.from &&
+            events.some((e) => {
+              const step = contractStep(f, e);
+              return step.row !== undefined && step.to === r.to;
+            }),
+        );
+      })
+      .map((r) => tripleOf(r.from, r.event, r.to) + (r.guard ? ` [${r.guard}]` : ''));
+    expect(unmatched, 'machine transitions no contract row allows').toEqual([]);
+  });
+
+  it("every status change of the contract's rows is a transition of the machine, on the same event", () => {
+    const machine = new Set(transitionTable().map((r) => tripleOf(r.from, contractNameOf(r.event), r.to)));
+    const missing = new Set<string>();
+    for (const f of allFacts()) {
+      for (const e of CONTRACT_EVENTS) {
+        const step = contractStep(f, e);
+        if (step.to !== step.from && !machine.has(tripleOf(step.from, e.type, step.to)))
+          missing.add(`${tripleOf(step.from, e.type, step.to)} (${step.row!.says})`);
+      }
+    }
+    expect([...missing].sort(), 'contract rows the machine lacks').toEqual([]);
   });
 
   it('has no XState delayed transitions: deadlines live in context', () => {

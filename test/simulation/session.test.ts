@@ -1,16 +1,21 @@
 /**
  * A fault-free session against the simulated venue converges without a single anomaly and keeps
- * every promise (the faulty seeds are in seeds-1/seeds-2.test.ts).
+ * every promise, promise 7's bound included (the faulty seeds are in seeds-1/seeds-2.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { auditAgainstVenue } from '../../src/sim/audit.js';
-import { runSession } from '../../src/sim/session.js';
+import { convergenceWatch } from '../../src/sim/convergence.js';
+import { runSession, sessionTiming } from '../../src/sim/session.js';
 
 describe('simulated sessions', () => {
   it('a fault-free session converges and keeps every promise', async () => {
-    const r = await runSession({ orders: 200, seed: 1 });
-    const problems = await auditAgainstVenue(r.ledger, r.exchange, { converged: true });
+    const watch = convergenceWatch(sessionTiming());
+    const r = await runSession({ orders: 200, seed: 1, convergence: watch });
+    const views = (id: string) => r.handler.order(id);
+    const problems = await auditAgainstVenue(r.ledger, r.exchange, { converged: true, views });
     expect(problems, 'seed 1').toEqual([]);
+    expect(watch.findings.problems, 'seed 1, promise 7 bound').toEqual([]);
+    expect(watch.findings.checked, 'orders checked against the bound').toBeGreaterThan(0);
     expect(r.byStatus.FILLED).toBeGreaterThan(20);
     expect(r.anomalies).toEqual({});
     expect(r.handler.stats().liveActors).toBe(0);

@@ -1,6 +1,8 @@
 /**
- * Test harness: the real handler on a manual clock, a seeded random source, the memory ledger and
- * a scripted venue whose every call is recorded and whose answers the test decides.
+ * Test harness: the real handler on a manual clock, a seeded random source, a ledger whose commits
+ * complete asynchronously (memory, or SQLite in the `sqlite` project) and a scripted venue whose
+ * every call is recorded, whose answers the test decides, and which fails the test when it hears
+ * of an order before the ledger holds it durably (promise 1, see `write-ahead.ts`).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,13 @@ import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import type { LedgerUpdatedEvent, StrategyLedger } from '../../src/ledger/types.js';
 import { seededRandom } from '../../src/random.js';
 import type { CausalityChain, ExchangeReply, ExecutionDirective, OrderRequest } from '../../src/types.js';
+import {
+  commitsPending,
+  commitsSettled,
+  isDurable,
+  reportWriteAheadViolation,
+  slowCommitLedger,
+} from './write-ahead.js';
 
 /** 2026-01-02T03:04:05Z */
 export const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -32,7 +41,11 @@ export interface DeferredQuery {
 /** What the scripted venue does with a placement. */
 export type PlaceScript = { venueOrderId?: string } | 'reject' | 'fail' | 'hang';
 
-/** A venue that records every call and answers as scripted (by default: places silently, knows nothing). */
+/**
+ * A venue that records every call and answers as scripted (by default: places silently, knows
+ * nothing). Every placement is checked against `ledger` (promise 1): one whose order is not yet
+ * durable there, or made while the venue knows no ledger, fails the test after it ends.
+ */
 export class ScriptedVenue implements ExchangeConnector {
   readonly placed: (OrderRequest & { clientOrderId: string })[] = [];
   readonly cancels: OrderRef[] = [];
@@ -44,19 +57,32 @@ export class ScriptedVenue implements ExchangeConnector {
   readonly deferred: DeferredQuery[] = [];
   private listeners = new Set<(r: ExchangeReply) => void>();
   private reconnectListeners = new Set<() => void>();
-  /** Venue calls made before the ledger had the order, if any (promise 1). */
+  /** Venue calls made before the ledger had the order durably, if any (promise 1). */
   readonly callsBeforeRecord: string[] = [];
-  ledger?: StrategyLedger;
+
+  /** `ledger`: the ledger the handler writes to, to check write-ahead against. */
+  constructor(public ledger?: StrategyLedger) {}
 
   async placeOrder(order: OrderRequest & { clientOrderId: string }): Promise<{ venueOrderId?: string }> {
-    if (this.ledger && !(await this.ledger.getOrder(order.clientOrderId)))
-      this.callsBeforeRecord.push(order.clientOrderId);
+    await this.checkWriteAhead('placeOrder', order.clientOrderId);
     this.placed.push(order);
     const script = this.placeScript.shift() ?? {};
     if (script === 'reject') throw new PlacementRejectedError('insufficient balance');
     if (script === 'fail') throw new Error('ECONNRESET');
     if (script === 'hang') return new Promise(() => {});
     return script;
+  }
+
+  /** Records a violation when `clientOrderId` is not durably in the ledger at the moment of the call. */
+  private async checkWriteAhead(call: string, clientOrderId: string): Promise<void> {
+    if (!this.ledger) {
+      reportWriteAheadViolation(`${call}(${clientOrderId}): the scripted venue has no ledger to check it against`);
+      return;
+    }
+    const durable = await isDurable(this.ledger, clientOrderId).catch((e: unknown) => `ledger unreadable: ${e}`);
+    if (durable === true) return;
+    this.callsBeforeRecord.push(clientOrderId);
+    reportWriteAheadViolation(`${call}(${clientOrderId}) before the order was durable: ${durable}`);
   }
 
   async cancelOrder(ref: OrderRef): Promise<void> {
@@ -166,31 +192,89 @@ export const TIMING = {
 let ledgerFiles = 0;
 /**
  * The ledger tests run on: the memory ledger, or with EH_TEST_LEDGER=sqlite a fresh SQLite file
- * (the `sqlite` vitest project runs the handler tests that way).
+ * (the `sqlite` vitest project runs the handler tests that way), its commits made asynchronous.
  */
 export function testLedger(): StrategyLedger {
-  if (process.env.EH_TEST_LEDGER !== 'sqlite') return createMemoryLedger({ strategyId: 'S1' });
+  if (process.env.EH_TEST_LEDGER !== 'sqlite') return slowCommitLedger(createMemoryLedger({ strategyId: 'S1' }));
   const dir = mkdtempSync(join(tmpdir(), 'eh-test-'));
-  return openSqliteLedger(join(dir, `ledger-${++ledgerFiles}.db`), { strategyId: 'S1' });
+  return slowCommitLedger(openSqliteLedger(join(dir, `ledger-${++ledgerFiles}.db`), { strategyId: 'S1' }));
+}
+
+/**
+ * A manual clock for a handler whose ledger commits take macrotasks: `advance` fires one timer at
+ * a time and, after each, lets every commit it started (and the work those lead to) finish, as the
+ * plain manual clock does for work that needs only promise callbacks. Time order, ties in creation
+ * order and `now()` inside a callback are those of `inner`.
+ */
+function drainingClock(inner: ManualClock, ledger: StrategyLedger): ManualClock {
+  interface Entry {
+    fn: () => void;
+    dueAt: number;
+    cleared: boolean;
+  }
+  const live = new Map<unknown, Entry>();
+  const ready: Entry[] = [];
+  const drain = async (): Promise<void> => {
+    do {
+      await commitsSettled(ledger);
+      await inner.advance(0); // fires nothing due later; lets promise callbacks run
+    } while (commitsPending(ledger));
+  };
+  return {
+    now: () => inner.now(),
+    pendingTimers: () => inner.pendingTimers(),
+    setTimeout(fn, ms) {
+      const entry: Entry = { fn, dueAt: inner.now() + Math.max(0, ms), cleared: false };
+      const handle = inner.setTimeout(() => {
+        live.delete(handle);
+        ready.push(entry);
+      }, ms);
+      live.set(handle, entry);
+      return handle;
+    },
+    clearTimeout(handle) {
+      const entry = live.get(handle);
+      if (entry) entry.cleared = true;
+      live.delete(handle);
+      inner.clearTimeout(handle);
+    },
+    async advance(ms) {
+      const target = inner.now() + Math.max(0, ms);
+      await drain();
+      for (;;) {
+        let next = target + 1;
+        for (const e of live.values()) next = Math.min(next, e.dueAt);
+        if (next > target) break;
+        await inner.advance(next - inner.now()); // only queues the timers due at `next`
+        for (let e = ready.shift(); e; e = ready.shift()) {
+          if (e.cleared) continue;
+          e.fn();
+          await drain();
+        }
+      }
+      await inner.advance(target - inner.now());
+      await drain();
+    },
+  };
 }
 
 export async function harness(options: Partial<HandlerOptions> & { ledger?: StrategyLedger } = {}): Promise<Harness> {
-  const clock = createManualClock(T0);
-  const venue = new ScriptedVenue();
-  const ledger = options.ledger ?? testLedger();
-  venue.ledger = ledger;
+  const { ledger: given, ...handlerOptions } = options;
+  const ledger = slowCommitLedger(given ?? testLedger());
+  const clock = drainingClock(createManualClock(T0), ledger);
+  const venue = new ScriptedVenue(ledger);
   const events: LedgerUpdatedEvent[] = [];
   ledger.subscribe((e) => events.push(e));
   const errors: unknown[] = [];
   const handler = await createExecutionHandler({
     strategyId: 'S1',
     connector: venue,
-    ledger,
     clock,
     random: seededRandom(42),
     onError: (e) => errors.push(e),
     ...TIMING,
-    ...options,
+    ...handlerOptions,
+    ledger, // the test's own ledger too gets asynchronous commits
   });
   const h: Harness = {
     clock,

@@ -1,9 +1,12 @@
 /**
  * Runs a range of simulation seeds (after the saved regression seeds), saves any failing seed to
- * test/regressions/seeds.json so it is replayed first from then on, and reports.
+ * test/regressions/seeds.json so it is replayed first from then on, and reports what was checked:
+ * seeds, orders, venue fills counted against the handler's records (and the FILL messages the venue
+ * delivered for them, duplicates included) and orders checked against promise 7's bound.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { expect } from 'vitest';
+import type { AuditTally } from '../../src/sim/audit.js';
 import { runSeed } from '../../src/sim/seeded.js';
 import { type Regression, regressions } from './regressions.js';
 
@@ -20,6 +23,15 @@ export async function runSeedRange(from: number, to: number): Promise<void> {
   const failures: string[] = [];
   let orders = 0;
   let restarts = 0;
+  const audited: AuditTally = {
+    orders: 0,
+    fillsChecked: 0,
+    fillMessages: 0,
+    fillRepeats: 0,
+    snapshotsChecked: 0,
+    viewsChecked: 0,
+  };
+  let boundChecked = 0;
   const seeds = [
     ...regressions('simulation').map((r) => r.seed),
     ...Array.from({ length: to - from + 1 }, (_, i) => from + i),
@@ -28,16 +40,29 @@ export async function runSeedRange(from: number, to: number): Promise<void> {
     const r = await runSeed(seed);
     orders += r.orders;
     restarts += r.restarts;
+    for (const k of Object.keys(audited) as (keyof AuditTally)[]) audited[k] += r.audited[k];
+    boundChecked += r.boundChecked;
     if (r.problems.length > 0) {
       failures.push(`seed ${seed}: ${r.problems.slice(0, 3).join(' | ')}`);
       save(seed, r.problems[0]!);
     }
   }
+  const a = audited;
   console.log(
-    `simulation seeds ${from}..${to} (+${seeds.length - (to - from + 1)} regression seeds): ${orders} orders, ${restarts} crash-restarts, ${failures.length} failing`,
+    `simulation seeds ${from}..${to} (+${seeds.length - (to - from + 1)} regression seeds): ${seeds.length} seeds, ` +
+      `${orders} orders, ${restarts} crash-restarts; ${a.fillsChecked} venue fills counted against the handler's ` +
+      `change records (${a.fillMessages} FILL messages delivered, ${a.fillRepeats} of them repeats), ` +
+      `${a.snapshotsChecked} snapshots and ${a.viewsChecked} views compared; ${boundChecked} orders checked ` +
+      `against promise 7's bound; ${failures.length} failing`,
   );
   expect(
     failures,
     'failing seeds were saved to test/regressions/seeds.json; replay one with npm run sim -- --from SEED --seeds 1',
   ).toEqual([]);
+  // A check that cannot fire proves nothing: the runs must have put repeated fills on the wire, and
+  // the snapshots, views and bound must have had something to judge.
+  expect(a.fillRepeats, 'FILL messages the venue delivered again').toBeGreaterThan(0);
+  expect(a.snapshotsChecked, 'snapshots stating a filled quantity (context.filledQuantity)').toBeGreaterThan(0);
+  expect(a.viewsChecked, 'live views compared').toBeGreaterThan(0);
+  expect(boundChecked, 'orders checked against the bound').toBeGreaterThan(0);
 }

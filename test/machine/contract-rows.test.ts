@@ -1,0 +1,63 @@
+/**
+ * The hand-written statements of the contract (src/sim/contract-table.ts, src/sim/contract-rows.ts)
+ * are independent of the machine and agree with each other: no src/sim/contract-* file imports from
+ * machines/ (read from their source text), the event-level rows never overlap and none is dead
+ * (every combination of facts and events tried), and the status changes they can make are exactly
+ * section 4's edges.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SECTION_4_EDGES } from '../../src/sim/contract-table.js';
+import { CONTRACT_EVENTS, SECTION_4_ROWS, allFacts, contractStep, rowsFor } from '../../src/sim/contract-rows.js';
+
+const SIM = new URL('../../src/sim/', import.meta.url);
+
+describe('the contract statements', () => {
+  it('no src/sim/contract-* file imports from machines/ (nor from the handler)', () => {
+    const files = readdirSync(SIM).filter((f) => f.startsWith('contract-'));
+    expect(files).toEqual(expect.arrayContaining(['contract-table.ts', 'contract-rows.ts']));
+    for (const file of files) {
+      const source = readFileSync(new URL(file, SIM), 'utf8');
+      const imports = [...source.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+      expect(
+        imports.filter((path) => /machines|handler/.test(path)),
+        `${file} must not read the rules from the code under test`,
+      ).toEqual([]);
+    }
+  });
+
+  it('at most one row takes any event for any order, and every row takes some', () => {
+    const used = new Set<string>();
+    for (const facts of allFacts()) {
+      for (const event of CONTRACT_EVENTS) {
+        const rows = rowsFor(facts, event);
+        expect(rows.length, `${JSON.stringify(facts)} ${JSON.stringify(event)}`).toBeLessThanOrEqual(1);
+        for (const r of rows) used.add(r.says);
+      }
+    }
+    expect(SECTION_4_ROWS.map((r) => r.says).filter((s) => !used.has(s))).toEqual([]);
+  });
+
+  it("the rows' status changes are exactly section 4's edges", () => {
+    const changes = new Set<string>();
+    for (const facts of allFacts()) {
+      for (const event of CONTRACT_EVENTS) {
+        const step = contractStep(facts, event);
+        if (step.to !== step.from) changes.add(`${step.from}>${step.to}`);
+      }
+    }
+    expect([...changes].sort()).toEqual([...new Set(SECTION_4_EDGES)].sort());
+  });
+
+  it('a final status changes only by a fill that completes the order, or by late news for an order given up on', () => {
+    for (const facts of allFacts().filter((f) => ['FILLED', 'REJECTED', 'CANCELLED', 'EXPIRED'].includes(f.status))) {
+      for (const event of CONTRACT_EVENTS) {
+        const step = contractStep(facts, event);
+        if (step.to === step.from) continue;
+        const completingFill = event.type === 'FILL' && event.completes && step.to === 'FILLED';
+        const lateNews = facts.status === 'CANCELLED' && facts.gaveUp && !facts.venueReportedFinal;
+        expect(completingFill || lateNews, `${facts.status} --${event.type}--> ${step.to}`).toBe(true);
+      }
+    }
+  });
+});
