@@ -79,9 +79,12 @@ export class ReplyRouter {
 
   /** Classifies a reply for its order and applies what is new; counts what the venue's own replies came to. */
   async classify(order: LiveOrder, reply: ExchangeReply, source: ReplySource): Promise<ReplyOutcome> {
+    const exactRepeat = order.replyKeys.has(replyKey(reply));
     const outcome = await this.classifyReply(order, reply, source);
-    // A repeated ACCEPTED or FILL is still news of the order for a query in flight (the stale rule).
-    if (outcome.outcome === 'duplicate' && (reply.type === 'ACCEPTED' || reply.type === 'FILL')) {
+    // A known fill or acknowledgement sent again is still news of the order for a query in flight
+    // (the stale rule); an exact repeat of a reply already handled is nothing at all.
+    const news = reply.type === 'ACCEPTED' || reply.type === 'FILL';
+    if (outcome.outcome === 'duplicate' && news && !exactRepeat) {
       if (contextOf(order).query !== null)
         await this.runtime.apply(order, { type: 'NEWS', at: this.now() }, { cause: 'news' });
     }
