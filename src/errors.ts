@@ -30,6 +30,18 @@ export class PlacementRejectedError extends Error {
   }
 }
 
+/**
+ * Thrown by `modify()` when the connector has no `modifyOrder`: the handler never emulates a
+ * modify by a cancel and a new order (contract section 4b).
+ */
+export class ModifyUnsupportedError extends Error {
+  override readonly name = 'ModifyUnsupportedError';
+
+  constructor() {
+    super('the connector cannot modify orders (no modifyOrder)');
+  }
+}
+
 /** Thrown by a ledger for a write that would break one of its invariants; nothing is applied. */
 export class LedgerIntegrityError extends Error {
   override readonly name = 'LedgerIntegrityError';

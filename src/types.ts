@@ -80,7 +80,19 @@ export type ExchangeReply =
       reason: string;
       at: number;
     }
-  | { type: 'EXPIRED'; clientOrderId?: string; venueOrderId?: string; at: number };
+  | { type: 'EXPIRED'; clientOrderId?: string; venueOrderId?: string; at: number }
+  /** A modify took effect: the values now in force (section 4b); `newVenueOrderId` when the venue replaced the order. */
+  | {
+      type: 'MODIFIED';
+      clientOrderId?: string;
+      venueOrderId?: string;
+      newVenueOrderId?: string;
+      quantity: string;
+      price?: string;
+      stopPrice?: string;
+      at: number;
+    }
+  | { type: 'MODIFY_REJECTED'; clientOrderId?: string; venueOrderId?: string; reason: string; at: number };
 
 /** Every status an order can have (contract section 4). */
 export type OrderStatus =
@@ -118,6 +130,7 @@ export type AnomalyKind =
   | 'OVERFILL'
   | 'CONFLICTING_FILL'
   | 'CANCEL_UNCONFIRMED'
+  | 'MODIFY_UNCONFIRMED'
   | 'VENUE_LOST_ORDER';
 
 /** One applied fill of an order. */
@@ -146,6 +159,25 @@ export interface OrderView {
   /** The chain `execute()` returned plus this order's fillIds. */
   readonly causality: CausalityChain;
   readonly rejectReason?: string;
+  /** Every modify asked of the order, in order (section 4b); `orderDetails` holds the values in force. */
+  readonly modifications?: readonly Modification[];
+}
+
+/** The values a modify changes (section 4b): the new total quantity, price and/or stop price. */
+export interface ModifyChanges {
+  quantity?: string;
+  price?: string;
+  stopPrice?: string;
+}
+
+/** One modify of an order as its view shows it. */
+export interface Modification {
+  /** `${orderId}.${n}`. */
+  readonly modificationId: string;
+  readonly requested: ModifyChanges;
+  readonly status: 'PENDING' | 'ACCEPTED' | 'REJECTED';
+  readonly reason?: string;
+  readonly at: number;
 }
 
 /** What `onExchangeReply` did with a reply. */

@@ -83,6 +83,16 @@ const reply = z
     z.object({ type: z.literal('CANCELLED'), ...ref, reason: text.optional(), at: time }),
     z.object({ type: z.literal('CANCEL_REJECTED'), ...ref, reason: text, at: time }),
     z.object({ type: z.literal('EXPIRED'), ...ref, at: time }),
+    z.object({
+      type: z.literal('MODIFIED'),
+      ...ref,
+      newVenueOrderId: id.optional(),
+      quantity: positiveDecimal,
+      price: positiveDecimal.optional(),
+      stopPrice: positiveDecimal.optional(),
+      at: time,
+    }),
+    z.object({ type: z.literal('MODIFY_REJECTED'), ...ref, reason: text, at: time }),
   ])
   .refine((r) => r.clientOrderId !== undefined || r.venueOrderId !== undefined, {
     message: 'must name the order by clientOrderId or venueOrderId',

@@ -129,6 +129,14 @@ export class ReplyRouter {
         // A CANCEL_REJECTED when no cancel is outstanding restates what is known.
         if (!ctx.cancelOutstanding) return this.runtime.duplicate(order, key);
         return this.runtime.apply(order, { type: 'CANCEL_REJECTED', reason: reply.reason, ...venueOrderId, at }, meta);
+      case 'MODIFY_REJECTED':
+        // No modify is outstanding (this release sends none): it restates what is known.
+        return this.runtime.duplicate(order, key);
+      case 'MODIFIED': {
+        order.replyKeys.add(key);
+        const reason = `MODIFIED answers no outstanding modify of order ${order.orderId}`;
+        return this.runtime.anomaly('LATE_REPLY', reason, order.orderId, reply);
+      }
     }
   }
 

@@ -12,6 +12,9 @@ export type LedgerEventType =
   | 'ORDER_FILLED'
   | 'ORDER_CANCEL_REQUESTED'
   | 'ORDER_CANCEL_REJECTED'
+  | 'ORDER_MODIFY_REQUESTED'
+  | 'ORDER_MODIFIED'
+  | 'ORDER_MODIFY_REJECTED'
   | 'ORDER_CANCELLED'
   | 'ORDER_REJECTED'
   | 'ORDER_EXPIRED'
@@ -59,6 +62,14 @@ export interface ChangeInput {
   cause: string;
   venueOrderId?: string;
   rejectReason?: string;
+  /** A modify's values: requested (ORDER_MODIFY_REQUESTED), in force (ORDER_MODIFIED), or why rejected. */
+  modification?: {
+    modificationId: string;
+    quantity?: string;
+    price?: string;
+    stopPrice?: string;
+    reason?: string;
+  };
   /** The actor's persisted snapshot after the change, for recovery. */
   snapshot?: unknown;
 }
