@@ -10,7 +10,13 @@ export { createManualClock, systemClock } from './src/clock.js';
 export type { Clock, ManualClock } from './src/clock.js';
 export { cryptoRandom, seededRandom } from './src/random.js';
 export type { RandomSource } from './src/random.js';
-export { ValidationError, PlacementRejectedError, LedgerIntegrityError, LedgerFencedError } from './src/errors.js';
+export {
+  ValidationError,
+  PlacementRejectedError,
+  ModifyUnsupportedError,
+  LedgerIntegrityError,
+  LedgerFencedError,
+} from './src/errors.js';
 export { createStrategyCache } from './src/cache.js';
 export type { StrategyCache, StrategyCacheOptions } from './src/cache.js';
 export { createMemoryLedger } from './src/ledger/memory.js';
@@ -56,6 +62,8 @@ export type {
   ExchangeReply,
   ExecutionDirective,
   Fill,
+  Modification,
+  ModifyChanges,
   OrderRequest,
   OrderSide,
   OrderStatus,

@@ -56,6 +56,7 @@ const TIMING = {
   queryIntervalMs: 2_000,
   queryRetries: 5,
   placeRetries: 2,
+  modifyTimeoutMs: 10_000,
 };
 
 /** Raw actors: create, ack, two fills, stop. Lifecycles per second. */

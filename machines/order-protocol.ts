@@ -14,11 +14,12 @@ export interface OrderTiming {
   queryIntervalMs: number;
   queryRetries: number;
   placeRetries: number;
+  modifyTimeoutMs: number;
 }
 
 /** A round of status queries: after the ack deadline, or after the cancel deadline. */
 export interface QueryCycle {
-  purpose: 'ack' | 'cancel';
+  purpose: 'ack' | 'cancel' | 'modify';
   /** Query slots used (a hanging query uses its slot without a second query being sent). */
   slots: number;
   /** After the queries were spent on an unconfirmed cancel: every 10 x queryIntervalMs. */
@@ -60,6 +61,10 @@ export interface OrderProtocol {
   news: number;
   /** CANCEL_UNCONFIRMED was recorded for the outstanding cancel. */
   unconfirmedRecorded: boolean;
+  /** While a modify is outstanding: when the venue is asked whether it applied it. */
+  modifyDeadlineAt: number | null;
+  /** MODIFY_UNCONFIRMED was recorded for the outstanding modify. */
+  modifyUnconfirmedRecorded: boolean;
   /** The order's end (first final status or TIMED_OUT) was announced to its directive. */
   endAnnounced: boolean;
   /** When the runtime must wake the order (send WAKE), or null. */
@@ -70,6 +75,8 @@ export interface OrderProtocol {
 export type OrderEffect =
   | { type: 'place' }
   | { type: 'cancel' }
+  /** Send the outstanding modify (once: a modify is never re-sent). */
+  | { type: 'modify' }
   | { type: 'query'; queryId: number }
   /** Recorded in the same commit as the change that decided it. */
   | { type: 'anomaly'; kind: AnomalyKind; reason: string }
@@ -105,6 +112,8 @@ export function initialProtocol(timing: OrderTiming, placedAt: number): OrderPro
     queriesSent: 0,
     news: 0,
     unconfirmedRecorded: false,
+    modifyDeadlineAt: null,
+    modifyUnconfirmedRecorded: false,
     endAnnounced: false,
     wakeAt: placedAt + timing.ackTimeoutMs,
   };
@@ -116,6 +125,7 @@ export function wakeAtOf(p: OrderProtocol): number | null {
   if (p.cycle) due.push(p.cycle.nextAt);
   else if (p.awaitingAck) due.push(p.ackDeadlineAt);
   else if (p.cancelOutstanding && p.cancelDeadlineAt !== null) due.push(p.cancelDeadlineAt);
+  else if (p.modifyDeadlineAt !== null) due.push(p.modifyDeadlineAt);
   if (p.placeRetryAt !== null) due.push(p.placeRetryAt);
   if (p.cancelResendAt !== null) due.push(p.cancelResendAt);
   return due.length === 0 ? null : Math.min(...due);
@@ -200,8 +210,16 @@ export function chain(p: OrderProtocol, ...steps: ((q: OrderProtocol) => Step)[]
   return { patch, effects };
 }
 
-/** CANCEL_UNCONFIRMED, once per outstanding cancel. */
+/** CANCEL_UNCONFIRMED once per outstanding cancel; MODIFY_UNCONFIRMED once per outstanding modify. */
 function recordUnconfirmedOnce(p: OrderProtocol): Step {
+  if (p.cycle?.purpose === 'modify') {
+    if (p.modifyUnconfirmedRecorded) return { patch: {}, effects: [] };
+    const reason = `the venue neither confirmed nor refused the modify after ${p.timing.queryRetries + 1} queries`;
+    return {
+      patch: { modifyUnconfirmedRecorded: true },
+      effects: [{ type: 'anomaly', kind: 'MODIFY_UNCONFIRMED', reason }],
+    };
+  }
   if (p.unconfirmedRecorded) return { patch: {}, effects: [] };
   const reason = `the venue neither confirmed nor rejected the cancel after ${p.timing.queryRetries + 1} queries`;
   return { patch: { unconfirmedRecorded: true }, effects: [{ type: 'anomaly', kind: 'CANCEL_UNCONFIRMED', reason }] };
@@ -255,6 +273,9 @@ export function wake(p: OrderProtocol, at: number): Step {
       if (q.cancelOutstanding && q.cancelDeadlineAt !== null && at >= q.cancelDeadlineAt) {
         return { patch: { cycle: { purpose: 'cancel', slots: 0, slow: false, nextAt: at } }, effects: [] };
       }
+      if (q.modifyDeadlineAt !== null && at >= q.modifyDeadlineAt) {
+        return { patch: { cycle: { purpose: 'modify', slots: 0, slow: false, nextAt: at } }, effects: [] };
+      }
       return { patch: {}, effects: [] };
     },
     (q) => stepCycle(q, at),
@@ -279,6 +300,32 @@ function stepCycle(p: OrderProtocol, at: number): Step {
   }
   if (c.purpose === 'ack') return { patch: {}, effects: [] };
   return slowStep(p, at);
+}
+
+/** A modify was sent: its deadline armed (a modify is sent once and never re-sent). */
+export function startModify(p: OrderProtocol, at: number): Step {
+  return {
+    patch: { modifyDeadlineAt: at + p.timing.modifyTimeoutMs, modifyUnconfirmedRecorded: false },
+    effects: [{ type: 'modify' }],
+  };
+}
+
+/** The modify was answered (applied or refused): its deadline and queries are over. */
+export function settleModify(p: OrderProtocol): Step {
+  return {
+    patch: {
+      modifyDeadlineAt: null,
+      modifyUnconfirmedRecorded: false,
+      cycle: p.cycle?.purpose === 'modify' ? null : p.cycle,
+    },
+    effects: [],
+  };
+}
+
+/** The modify's queries are spent (at the normal pace, or it is at the slow pace). */
+export function modifyQueriesSpent(p: OrderProtocol): boolean {
+  const c = p.cycle;
+  return c !== null && c.purpose === 'modify' && (c.slow || c.slots > p.timing.queryRetries);
 }
 
 /** A query's answer (or failure) came back: the query no longer hangs. */

@@ -14,7 +14,7 @@
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import { decAdd, decCmp } from '../src/decimal.js';
-import type { OrderStatus } from '../src/types.js';
+import type { ModifyChanges, OrderStatus } from '../src/types.js';
 import {
   type OrderEffect,
   type OrderProtocol,
@@ -24,17 +24,32 @@ import {
   chain,
   initialProtocol,
   leavePending,
+  modifyQueriesSpent,
   placeFailed,
   queryDone,
   requestCancel,
   sendCancelPaced,
   settleCancel,
+  settleModify,
+  startModify,
   stillWorking,
   wake,
   wakeAtOf,
 } from './order-protocol.js';
 
+import {
+  type ModifyFacts,
+  NOT_APPLIED_AT_VENUE,
+  answerShowsModify,
+  applyValues,
+  beginModify,
+  filledReaches,
+  modifyRaises,
+  refuseModify,
+} from './order-modify.js';
+
 export type { OrderEffect, OrderTiming } from './order-protocol.js';
+export type { ModifyOutcome, OutstandingModify } from './order-modify.js';
 
 /** What an order actor is created with. */
 export interface OrderMachineInput {
@@ -44,11 +59,15 @@ export interface OrderMachineInput {
   /** When the order was recorded and handed to the venue (the ack deadline counts from here). */
   placedAt: number;
   timing: OrderTiming;
+  /** The limit and stop prices ordered (values a modify can change). */
+  price?: string;
+  stopPrice?: string;
 }
 
 /** The actor's context: the order's facts and its protocol (fills live in the view and the ledger). */
-export interface OrderContext extends OrderProtocol {
+export interface OrderContext extends OrderProtocol, ModifyFacts {
   orderId: string;
+  /** The quantity in force (a modify may have changed it). */
   quantity: string;
   filledQuantity: string;
   venueOrderId: string | null;
@@ -89,8 +108,32 @@ export type OrderEvent =
   | { type: 'CANCEL'; at: number }
   /** The venue, asked, does not know the order; `recovering` during `recover()`. */
   | ({ type: 'NOT_FOUND'; at: number; recovering?: boolean } & QueryToken)
-  /** The venue answered a query with the order's state (its replies were applied before). */
-  | { type: 'QUERY_ANSWERED'; queryId?: number; working: boolean; at: number }
+  /**
+   * The venue answered a query with the order's state (its replies were applied before): whether
+   * it works the order, whether it ended there, and the values it shows in force.
+   */
+  | {
+      type: 'QUERY_ANSWERED';
+      queryId?: number;
+      working: boolean;
+      ended?: boolean;
+      values?: ModifyChanges;
+      at: number;
+    }
+  /** The engine asked to modify the order (`modify()`, section 4b). */
+  | { type: 'MODIFY'; changes: ModifyChanges; at: number }
+  /** The venue applied a modify: the values now in force, maybe under a new venue order id. */
+  | {
+      type: 'MODIFIED';
+      quantity: string;
+      price?: string;
+      stopPrice?: string;
+      newVenueOrderId?: string;
+      venueOrderId?: string;
+      at: number;
+    }
+  /** The venue refused the outstanding modify. */
+  | { type: 'MODIFY_REJECTED'; reason: string; at: number }
   /** A query could not be answered (it failed or went unanswered). */
   | { type: 'QUERY_FAILED'; queryId: number; at: number }
   /** A placement's outcome is unknown (not a definitive rejection). */
@@ -108,7 +151,9 @@ const venueIdOf = (context: OrderContext, event: OrderEvent): string | null =>
   context.venueOrderId ?? ('venueOrderId' in event && event.venueOrderId ? event.venueOrderId : null);
 
 /** An action that applies a protocol step: its patch to the context, its effects emitted. */
-function stepAction(step: (context: OrderContext, event: OrderEvent) => Step) {
+function stepAction(
+  step: (context: OrderContext, event: OrderEvent) => { patch: Partial<OrderContext>; effects: OrderEffect[] },
+) {
   return enqueueActions<OrderContext, OrderEvent, undefined, OrderEvent, never, never, never, never, OrderEffect>(
     ({ context, event, enqueue }) => {
       const s = step(context, event);
@@ -132,6 +177,13 @@ function announceEnd(status: OrderStatus) {
 }
 
 const noStep: Step = { patch: {}, effects: [] };
+
+/** A query answer refuses the outstanding modify: the order ended at the venue, or other values once the queries are spent. */
+function answerRefuses(context: OrderContext, event: OrderEvent): boolean {
+  if (event.type !== 'QUERY_ANSWERED' || context.modify === null) return false;
+  if (answerShowsModify(context, event.values ?? {})) return false;
+  return event.ended === true || modifyQueriesSpent(context);
+}
 const isFinalStatus = (s: OrderStatus): boolean =>
   s === 'FILLED' || s === 'REJECTED' || s === 'CANCELLED' || s === 'EXPIRED';
 
@@ -168,6 +220,34 @@ export const orderMachine = setup({
     cancelNotAnswered: ({ context, event }) =>
       event.type === 'NOT_FOUND' && (!context.cancelOutstanding || context.cancelsSent > event.cancelsAtSend),
     queryInFlight: ({ context }) => context.query !== null,
+    modifyOutstanding: ({ context }) => context.modify !== null,
+    noModifyOutstanding: ({ context }) => context.modify === null,
+    /** A fill completes the order at the values in force, and no outstanding modify raises the quantity. */
+    fillCompletesAsModified: ({ context, event }) =>
+      event.type === 'FILL' &&
+      decCmp(decAdd(context.filledQuantity, event.quantity), context.quantity) >= 0 &&
+      !modifyRaises(context),
+    /** The MODIFIED puts in force a quantity the fills already reach. */
+    modifiedFilled: ({ context, event }) => event.type === 'MODIFIED' && filledReaches(context, event),
+    /** Refused: the fills already reach the quantity in force. */
+    filledInForce: ({ context }) => filledReaches(context, undefined),
+    /** The answer shows the requested values in force, and the fills reach the new quantity. */
+    answerAppliesModifyFilled: ({ context, event }) =>
+      event.type === 'QUERY_ANSWERED' &&
+      answerShowsModify(context, event.values ?? {}) &&
+      filledReaches(context, context.modify?.requested),
+    answerAppliesModifyPartly: ({ context, event }) =>
+      event.type === 'QUERY_ANSWERED' &&
+      answerShowsModify(context, event.values ?? {}) &&
+      decCmp(context.filledQuantity, '0') > 0,
+    answerAppliesModify: ({ context, event }) =>
+      event.type === 'QUERY_ANSWERED' && answerShowsModify(context, event.values ?? {}),
+    /** The answer shows other values once the queries are spent, or the order ended at the venue. */
+    answerRefusesModifyFilled: ({ context, event }) =>
+      answerRefuses(context, event) && filledReaches(context, undefined),
+    answerRefusesModifyPartly: ({ context, event }) =>
+      answerRefuses(context, event) && decCmp(context.filledQuantity, '0') > 0,
+    answerRefusesModify: ({ context, event }) => answerRefuses(context, event),
   },
   actions: {
     learnVenueId: assign({ venueOrderId: ({ context, event }) => venueIdOf(context, event) }),
@@ -226,6 +306,53 @@ export const orderMachine = setup({
         (q) => ((e as Ev<'QUERY_ANSWERED'>).working ? stillWorking(q, e.at) : noStep),
       ),
     ),
+    startModify: stepAction((c, e) =>
+      chain(
+        c,
+        () => ({ patch: beginModify(c, (e as Ev<'MODIFY'>).changes, e.at) as Partial<OrderProtocol>, effects: [] }),
+        (q) => startModify(q, e.at),
+      ),
+    ),
+    applyModified: stepAction((c, e) => {
+      const m = e as Ev<'MODIFIED'>;
+      const values = {
+        quantity: m.quantity,
+        ...(m.price ? { price: m.price } : {}),
+        ...(m.stopPrice ? { stopPrice: m.stopPrice } : {}),
+      };
+      return { patch: { ...applyValues(c, values, m.newVenueOrderId), ...settleModify(c).patch }, effects: [] };
+    }),
+    /** The venue shows the requested values: the modify took effect. */
+    applyAnswerModified: stepAction((c) => ({
+      patch: { ...applyValues(c, c.modify?.requested ?? {}), ...settleModify(c).patch },
+      effects: [],
+    })),
+    rejectModify: stepAction((c, e) => ({
+      patch: { ...refuseModify(c, (e as Ev<'MODIFY_REJECTED'>).reason), ...settleModify(c).patch },
+      effects: [],
+    })),
+    refuseModifyByAnswer: stepAction((c) => ({
+      patch: { ...refuseModify(c, NOT_APPLIED_AT_VENUE), ...settleModify(c).patch },
+      effects: [],
+    })),
+    /** The venue lost the order: the outstanding modify cannot have been applied. */
+    refuseModifyLost: stepAction((c) =>
+      c.modify ? { patch: { ...refuseModify(c, NOT_FOUND_AT_VENUE), ...settleModify(c).patch }, effects: [] } : noStep,
+    ),
+    /** A MODIFIED answering no outstanding modify: the venue did it, so its values apply; recorded as LATE_REPLY. */
+    applyUnaskedValues: stepAction((c, e) => {
+      const m = e as Ev<'MODIFIED'>;
+      const values = {
+        quantity: m.quantity,
+        ...(m.price ? { price: m.price } : {}),
+        ...(m.stopPrice ? { stopPrice: m.stopPrice } : {}),
+      };
+      const reason = `MODIFIED answers no outstanding modify of order ${c.orderId}: the venue's values applied`;
+      return {
+        patch: applyValues(c, values, m.newVenueOrderId),
+        effects: [{ type: 'anomaly', kind: 'LATE_REPLY', reason }],
+      };
+    }),
     restored: stepAction((c, e) => (c.cancelOutstanding ? sendCancelPaced(c, e.at) : noStep)),
     /** The order first ended: its directive hears of it once, also across restarts. */
     endFilled: announceEnd('FILLED'),
@@ -246,6 +373,12 @@ export const orderMachine = setup({
     gaveUp: false,
     rejectReason: null,
     cancelReason: null,
+    price: input.price ?? null,
+    stopPrice: input.stopPrice ?? null,
+    formerVenueOrderIds: [],
+    modify: null,
+    modificationsSent: 0,
+    lastModify: null,
     ...initialProtocol(input.timing, input.placedAt),
   }),
   states: {
@@ -288,6 +421,7 @@ export const orderMachine = setup({
         CANCELLED: { target: 'CANCELLED', actions: ['recordCancel', 'venueEnded'] },
         EXPIRED: { target: 'EXPIRED', actions: 'venueEnded' },
         CANCEL: { target: 'CANCEL_PENDING', actions: 'requestCancel' },
+        MODIFY: { target: 'MODIFY_PENDING', actions: 'startModify' },
         NOT_FOUND: [
           { guard: 'staleAnswer', actions: 'queryDone' },
           { target: 'CANCELLED', actions: ['queryDone', 'recordLost', 'venueLost'] },
@@ -301,9 +435,52 @@ export const orderMachine = setup({
         CANCELLED: { target: 'CANCELLED', actions: ['recordCancel', 'venueEnded'] },
         EXPIRED: { target: 'EXPIRED', actions: 'venueEnded' },
         CANCEL: { target: 'CANCEL_PENDING', actions: 'requestCancel' },
+        MODIFY: { target: 'MODIFY_PENDING', actions: 'startModify' },
         NOT_FOUND: [
           { guard: 'staleAnswer', actions: 'queryDone' },
           { target: 'CANCELLED', actions: ['queryDone', 'recordLost', 'venueLost'] },
+        ],
+      },
+    },
+    MODIFY_PENDING: {
+      on: {
+        ACCEPTED: { guard: 'firstAcknowledgement', actions: 'acknowledge' },
+        FILL: [{ guard: 'fillCompletesAsModified', target: 'FILLED', actions: 'applyFill' }, { actions: 'applyFill' }],
+        MODIFIED: [
+          { guard: 'modifiedFilled', target: 'FILLED', actions: 'applyModified' },
+          { guard: 'hasFills', target: 'PARTIALLY_FILLED', actions: 'applyModified' },
+          { target: 'OPEN', actions: 'applyModified' },
+        ],
+        MODIFY_REJECTED: [
+          { guard: 'filledInForce', target: 'FILLED', actions: 'rejectModify' },
+          { guard: 'hasFills', target: 'PARTIALLY_FILLED', actions: 'rejectModify' },
+          { target: 'OPEN', actions: 'rejectModify' },
+        ],
+        QUERY_ANSWERED: [
+          { guard: 'answerAppliesModifyFilled', target: 'FILLED', actions: ['queryDone', 'applyAnswerModified'] },
+          {
+            guard: 'answerAppliesModifyPartly',
+            target: 'PARTIALLY_FILLED',
+            actions: ['queryDone', 'applyAnswerModified'],
+          },
+          { guard: 'answerAppliesModify', target: 'OPEN', actions: ['queryDone', 'applyAnswerModified'] },
+          { guard: 'answerRefusesModifyFilled', target: 'FILLED', actions: ['queryDone', 'refuseModifyByAnswer'] },
+          {
+            guard: 'answerRefusesModifyPartly',
+            target: 'PARTIALLY_FILLED',
+            actions: ['queryDone', 'refuseModifyByAnswer'],
+          },
+          { guard: 'answerRefusesModify', target: 'OPEN', actions: ['queryDone', 'refuseModifyByAnswer'] },
+          { actions: 'stillWorking' },
+        ],
+        REJECTED: { guard: 'noFills', target: 'REJECTED', actions: ['recordReject', 'venueEnded'] },
+        CANCELLED: { target: 'CANCELLED', actions: ['recordCancel', 'venueEnded'] },
+        EXPIRED: { target: 'EXPIRED', actions: 'venueEnded' },
+        // The modify's answer still updates the values.
+        CANCEL: { target: 'CANCEL_PENDING', actions: 'requestCancel' },
+        NOT_FOUND: [
+          { guard: 'staleAnswer', actions: 'queryDone' },
+          { target: 'CANCELLED', actions: ['queryDone', 'recordLost', 'venueLost', 'refuseModifyLost'] },
         ],
       },
     },
@@ -317,9 +494,29 @@ export const orderMachine = setup({
         REJECTED: { guard: 'noFills', target: 'REJECTED', actions: ['recordReject', 'venueEnded', 'settleCancel'] },
         CANCELLED: { target: 'CANCELLED', actions: ['recordCancel', 'venueEnded', 'settleCancel'] },
         EXPIRED: { target: 'EXPIRED', actions: ['venueEnded', 'settleCancel'] },
+        MODIFIED: [
+          { guard: 'modifiedFilled', target: 'FILLED', actions: ['applyModified', 'settleCancel'] },
+          { guard: 'modifyOutstanding', actions: 'applyModified' },
+        ],
+        MODIFY_REJECTED: [
+          { guard: 'filledInForce', target: 'FILLED', actions: ['rejectModify', 'settleCancel'] },
+          { actions: 'rejectModify' },
+        ],
+        QUERY_ANSWERED: [
+          {
+            guard: 'answerAppliesModifyFilled',
+            target: 'FILLED',
+            actions: ['queryDone', 'applyAnswerModified', 'settleCancel'],
+          },
+          { guard: 'answerAppliesModify', actions: ['queryDone', 'applyAnswerModified'] },
+          { guard: 'answerRefusesModify', actions: ['queryDone', 'refuseModifyByAnswer'] },
+          { actions: 'stillWorking' },
+        ],
         CANCEL_REJECTED: [
           // An order the handler gave up on must not rest at the venue: retry the cancel.
           { guard: 'gaveUp', actions: ['learnVenueId', 'requestCancel'] },
+          // A modify is still outstanding: its query cycle resumes.
+          { guard: 'modifyOutstanding', target: 'MODIFY_PENDING', actions: ['learnVenueId', 'settleCancel'] },
           { guard: 'hasFills', target: 'PARTIALLY_FILLED', actions: ['learnVenueId', 'settleCancel'] },
           { guard: 'acknowledged', target: 'OPEN', actions: ['learnVenueId', 'settleCancel'] },
           { target: 'PENDING', actions: ['learnVenueId', 'settleCancel'] },
@@ -333,6 +530,13 @@ export const orderMachine = setup({
     FILLED: {
       entry: 'endFilled',
       on: {
+        QUERY_ANSWERED: [
+          { guard: 'answerAppliesModify', actions: ['queryDone', 'applyAnswerModified'] },
+          { guard: 'answerRefusesModify', actions: ['queryDone', 'refuseModifyByAnswer'] },
+          { actions: 'stillWorking' },
+        ],
+        MODIFIED: { guard: 'modifyOutstanding', actions: 'applyModified' },
+        MODIFY_REJECTED: { actions: 'rejectModify' },
         ACCEPTED: { guard: 'firstAcknowledgement', actions: 'acknowledge' },
         FILL: { actions: 'applyFill' },
         NOT_FOUND: { actions: 'queryDone' },
@@ -341,6 +545,13 @@ export const orderMachine = setup({
     CANCELLED: {
       entry: 'endCancelled',
       on: {
+        QUERY_ANSWERED: [
+          { guard: 'answerAppliesModify', actions: ['queryDone', 'applyAnswerModified'] },
+          { guard: 'answerRefusesModify', actions: ['queryDone', 'refuseModifyByAnswer'] },
+          { actions: 'stillWorking' },
+        ],
+        MODIFIED: { guard: 'modifyOutstanding', actions: 'applyModified' },
+        MODIFY_REJECTED: { actions: 'rejectModify' },
         ACCEPTED: [
           { guard: 'gaveUp', target: 'CANCEL_PENDING', actions: ['acknowledge', 'requestCancel'] },
           { guard: 'firstAcknowledgement', actions: 'acknowledge' },
@@ -356,6 +567,13 @@ export const orderMachine = setup({
     REJECTED: {
       entry: 'endRejected',
       on: {
+        MODIFIED: { guard: 'modifyOutstanding', actions: 'applyModified' },
+        MODIFY_REJECTED: { actions: 'rejectModify' },
+        QUERY_ANSWERED: [
+          { guard: 'answerAppliesModify', actions: ['queryDone', 'applyAnswerModified'] },
+          { guard: 'answerRefusesModify', actions: ['queryDone', 'refuseModifyByAnswer'] },
+          { actions: 'stillWorking' },
+        ],
         FILL: { actions: 'applyFill' },
         NOT_FOUND: { actions: 'queryDone' },
       },
@@ -363,6 +581,13 @@ export const orderMachine = setup({
     EXPIRED: {
       entry: 'endExpired',
       on: {
+        QUERY_ANSWERED: [
+          { guard: 'answerAppliesModify', actions: ['queryDone', 'applyAnswerModified'] },
+          { guard: 'answerRefusesModify', actions: ['queryDone', 'refuseModifyByAnswer'] },
+          { actions: 'stillWorking' },
+        ],
+        MODIFIED: { guard: 'modifyOutstanding', actions: 'applyModified' },
+        MODIFY_REJECTED: { actions: 'rejectModify' },
         ACCEPTED: { guard: 'firstAcknowledgement', actions: 'acknowledge' },
         FILL: [{ guard: 'fillCompletes', target: 'FILLED', actions: 'applyFill' }, { actions: 'applyFill' }],
         NOT_FOUND: { actions: 'queryDone' },
@@ -395,6 +620,7 @@ export const orderMachine = setup({
   on: {
     WAKE: { actions: 'wake' },
     QUERY_ANSWERED: { actions: 'stillWorking' },
+    MODIFIED: { guard: 'noModifyOutstanding', actions: 'applyUnaskedValues' },
     QUERY_FAILED: { actions: 'queryDone' },
     NEWS: { guard: 'queryInFlight', actions: 'news' },
     RESTORED: { actions: 'restored' },

@@ -100,6 +100,7 @@ export type OrderStatus =
   | 'OPEN'
   | 'PARTIALLY_FILLED'
   | 'FILLED'
+  | 'MODIFY_PENDING'
   | 'CANCEL_PENDING'
   | 'CANCELLED'
   | 'REJECTED'
@@ -112,6 +113,7 @@ export const ORDER_STATUSES: readonly OrderStatus[] = [
   'OPEN',
   'PARTIALLY_FILLED',
   'FILLED',
+  'MODIFY_PENDING',
   'CANCEL_PENDING',
   'CANCELLED',
   'REJECTED',

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { decCmp } from './decimal.js';
 import { ValidationError } from './errors.js';
-import type { ExchangeReply, ExecutionDirective } from './types.js';
+import type { ExchangeReply, ExecutionDirective, ModifyChanges, OrderRequest } from './types.js';
 
 /** Plain decimal notation, no sign, no exponent: at most 30 integer and 18 fractional digits. */
 const DECIMAL = /^(0|[1-9]\d{0,29})(\.\d{1,18})?$/;
@@ -117,6 +117,45 @@ export function parseDirective(input: unknown): ExecutionDirective {
     throw new ValidationError(formatPath(issue.path), issue.message);
   }
   return result.data as ExecutionDirective;
+}
+
+const modifyChanges = z
+  .object({
+    quantity: positiveDecimal.optional(),
+    price: positiveDecimal.optional(),
+    stopPrice: positiveDecimal.optional(),
+  })
+  .strict()
+  .refine((c) => c.quantity !== undefined || c.price !== undefined || c.stopPrice !== undefined, {
+    message: 'must change at least one of quantity, price, stopPrice',
+  });
+
+/**
+ * Validates `modify()`'s changes against the order (section 4b): at least one value, each a
+ * positive decimal, no price on a MARKET order, no stopPrice on a non-STOP_LIMIT order, and a
+ * quantity above the filled quantity at the time of the call. Throws `ValidationError` naming
+ * the field.
+ */
+export function parseModifyChanges(input: unknown, order: OrderRequest, filledQuantity: string): ModifyChanges {
+  const result = modifyChanges.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ValidationError(formatPath(issue.path), issue.message);
+  }
+  const c = result.data;
+  if (c.price !== undefined && order.type === 'MARKET')
+    throw new ValidationError('price', 'a MARKET order has no price');
+  if (c.stopPrice !== undefined && order.type !== 'STOP_LIMIT') {
+    throw new ValidationError('stopPrice', 'only a STOP_LIMIT order has a stopPrice');
+  }
+  if (c.quantity !== undefined && decCmp(c.quantity, filledQuantity) <= 0) {
+    throw new ValidationError('quantity', `must be above the filled quantity ${filledQuantity}`);
+  }
+  const out: ModifyChanges = {};
+  if (c.quantity !== undefined) out.quantity = c.quantity;
+  if (c.price !== undefined) out.price = c.price;
+  if (c.stopPrice !== undefined) out.stopPrice = c.stopPrice;
+  return out;
 }
 
 /** The result of parsing a reply: never an exception. */

@@ -7,6 +7,7 @@ import { cryptoRandom } from '../random.js';
 import type {
   CausalityChain,
   ExecutionDirective,
+  ModifyChanges,
   OrderStatus,
   OrderView,
   RecoveryReport,
@@ -24,6 +25,13 @@ export interface ExecutionHandler {
   onExchangeReply(reply: unknown): Promise<ReplyOutcome>;
   /** True while a cancel is, or is now, outstanding; false when the order is final or unknown. */
   cancel(orderId: string): Promise<boolean>;
+  /**
+   * Modifies a working order's quantity (the new total), price and/or stopPrice (section 4b): true
+   * when a modify is now outstanding, false for an unknown order or one not OPEN or
+   * PARTIALLY_FILLED. Throws `ValidationError` for malformed changes and
+   * `ModifyUnsupportedError` when the connector cannot modify.
+   */
+  modify(orderId: string, changes: ModifyChanges, cause?: string): Promise<boolean>;
   /** Emergency stop: the ids it moved to CANCEL_PENDING. */
   cancelAll(): Promise<string[]>;
   /** The order's view, from the StrategyCache. */
@@ -73,6 +81,7 @@ export async function createExecutionHandler(options: HandlerOptions): Promise<E
     queryIntervalMs: positive('queryIntervalMs', options.queryIntervalMs, 2_000),
     queryRetries: positive('queryRetries', options.queryRetries, 5, 0),
     placeRetries: positive('placeRetries', options.placeRetries, 2, 0),
+    modifyTimeoutMs: positive('modifyTimeoutMs', options.modifyTimeoutMs, 10_000),
   });
   const resolved: ResolvedOptions = {
     ...timing,
@@ -95,6 +104,7 @@ export async function createExecutionHandler(options: HandlerOptions): Promise<E
     execute: (d) => s.execute(d),
     onExchangeReply: (r) => s.onExchangeReply(r),
     cancel: (id) => s.cancel(id),
+    modify: (id, changes, cause) => s.modify(id, changes, cause),
     cancelAll: () => s.cancelAll(),
     order: (id) => s.cache.get(id),
     orders: (filter) => s.cache.list(filter),

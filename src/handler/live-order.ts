@@ -59,7 +59,18 @@ export function createOrderActor(
 function upgradeSnapshot(snapshot: Snapshot<unknown>, input: OrderMachineInput): Snapshot<unknown> {
   const s = snapshot as unknown as { value: OrderStatus; context: Partial<OrderContext> & { cancelRequests?: number } };
   const old = s.context;
-  if (old.timing !== undefined) return { ...s, context: { ...old, timing: input.timing } } as never;
+  // Facts of order modification, absent from snapshots written before it existed.
+  const modifyFacts = {
+    price: input.price ?? null,
+    stopPrice: input.stopPrice ?? null,
+    formerVenueOrderIds: [],
+    modify: null,
+    modificationsSent: 0,
+    lastModify: null,
+    modifyDeadlineAt: null,
+    modifyUnconfirmedRecorded: false,
+  };
+  if (old.timing !== undefined) return { ...s, context: { ...modifyFacts, ...old, timing: input.timing } } as never;
   const { cancelRequests, ...facts } = old;
   const protocol = {
     ...initialProtocol(input.timing, input.placedAt),
@@ -70,7 +81,7 @@ function upgradeSnapshot(snapshot: Snapshot<unknown>, input: OrderMachineInput):
     cancelsSent: cancelRequests ?? 0,
     endAnnounced: hasEnded(s.value),
   };
-  const context = { ...protocol, ...facts, ...pick(protocol) };
+  const context = { ...protocol, ...modifyFacts, ...facts, ...pick(protocol) };
   return { ...s, context: { ...context, wakeAt: wakeAtOf(context) } } as never;
 }
 
@@ -97,6 +108,8 @@ export function hasEnded(status: OrderStatus): boolean {
 
 /** The actor must stay in memory: not final, and not a TIMED_OUT order whose cancel is settled. */
 export function needsActor(status: OrderStatus, context: OrderContext): boolean {
+  // An order that ended with a modify outstanding is still asked about until the modify is resolved.
+  if (context.modify !== null) return true;
   if (isFinal(status)) return false;
   return status !== 'TIMED_OUT' || context.cancelOutstanding;
 }
@@ -110,6 +123,9 @@ const RECORDED: ReadonlySet<OrderEvent['type']> = new Set([
   'EXPIRED',
   'CANCEL_REJECTED',
   'CANCEL',
+  'MODIFY',
+  'MODIFIED',
+  'MODIFY_REJECTED',
 ]);
 
 /**
@@ -123,12 +139,28 @@ export function isRecordedChange(
   after: OrderContext,
   moved: boolean,
 ): boolean {
-  return RECORDED.has(event.type) || moved || before.cancelOutstanding !== after.cancelOutstanding;
+  return (
+    RECORDED.has(event.type) ||
+    moved ||
+    before.cancelOutstanding !== after.cancelOutstanding ||
+    before.lastModify !== after.lastModify
+  );
 }
 
 /** The ledger's name for a change caused by `event` that took the order from `from` to `to`. */
-export function eventTypeOf(event: OrderEvent, from: OrderStatus, to: OrderStatus): LedgerEventType {
+export function eventTypeOf(
+  event: OrderEvent,
+  from: OrderStatus,
+  to: OrderStatus,
+  modifyResolved?: 'ACCEPTED' | 'REJECTED',
+): LedgerEventType {
   switch (event.type) {
+    case 'MODIFY':
+      return 'ORDER_MODIFY_REQUESTED';
+    case 'MODIFIED':
+      return 'ORDER_MODIFIED';
+    case 'MODIFY_REJECTED':
+      return 'ORDER_MODIFY_REJECTED';
     case 'ACCEPTED':
       return 'ORDER_ACCEPTED';
     case 'FILL':
@@ -149,7 +181,9 @@ export function eventTypeOf(event: OrderEvent, from: OrderStatus, to: OrderStatu
       if (to === 'CANCELLED') return 'ORDER_CANCELLED';
       return from === 'PENDING' ? 'ORDER_TIMED_OUT' : 'ORDER_CANCEL_REJECTED';
     default:
-      // A protocol event that changed the status: the ack cycle's queries went unanswered.
+      // A query answer that resolved a modify, or the ack cycle's queries went unanswered.
+      if (modifyResolved === 'ACCEPTED') return 'ORDER_MODIFIED';
+      if (modifyResolved === 'REJECTED') return 'ORDER_MODIFY_REJECTED';
       return to === 'TIMED_OUT' ? 'ORDER_TIMED_OUT' : 'ORDER_CANCEL_REQUESTED';
   }
 }

@@ -28,6 +28,8 @@ export interface HandlerOptions {
   ackTimeoutMs?: number;
   /** Default 10,000. */
   cancelTimeoutMs?: number;
+  /** Default 10,000: a modify unanswered this long is asked about (section 4b). */
+  modifyTimeoutMs?: number;
   /** Default 2,000. */
   queryIntervalMs?: number;
   /** Default 5. */

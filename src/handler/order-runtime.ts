@@ -6,7 +6,7 @@
  * from the ledger, so memory never runs ahead of the ledger.
  */
 import type { Snapshot } from 'xstate';
-import { type OrderEffect, type OrderEvent, statusOf } from '../../machines/order.js';
+import { type OrderContext, type OrderEffect, type OrderEvent, statusOf } from '../../machines/order.js';
 import type { StrategyCache } from '../cache.js';
 import type { LedgerOrder, LedgerWrite, StrategyLedger } from '../ledger/types.js';
 import { isFinal, withFill, withStatus } from '../order-view.js';
@@ -24,6 +24,7 @@ import {
   statusOfOrder,
 } from './live-order.js';
 import { BOUNDS, type ResolvedOptions } from './options.js';
+import { modificationOf, viewWithModify } from './modifications.js';
 import { replyKeyOfCause } from './reply-key.js';
 
 /** What the runtime hands the effects of a committed change to. */
@@ -74,6 +75,8 @@ export class OrderRuntime {
       quantity: view.orderDetails.quantity,
       placedAt,
       timing: this.opts.timing,
+      ...(view.orderDetails.price === undefined ? {} : { price: view.orderDetails.price }),
+      ...(view.orderDetails.stopPrice === undefined ? {} : { stopPrice: view.orderDetails.stopPrice }),
     };
     const actor = createOrderActor(input, snapshot, this.opts.inspect);
     const order: LiveOrder = {
@@ -89,8 +92,7 @@ export class OrderRuntime {
     actor.on('*', (effect) => order.effects.push(effect));
     this.live.set(order.orderId, order);
     this.cache.put(view);
-    const venueOrderId = contextOf(order).venueOrderId;
-    if (venueOrderId !== null) this.liveVenueIds.set(venueOrderId, order.orderId);
+    for (const venueOrderId of venueIdsOf(order)) this.liveVenueIds.set(venueOrderId, order.orderId);
     this.performer.reschedule(order);
     return order;
   }
@@ -117,8 +119,7 @@ export class OrderRuntime {
     order.actor.stop();
     this.live.delete(order.orderId);
     this.retiredReplyKeys.set(order.orderId, order.replyKeys.toArray());
-    const venueOrderId = contextOf(order).venueOrderId;
-    if (venueOrderId !== null) {
+    for (const venueOrderId of venueIdsOf(order)) {
       this.liveVenueIds.delete(venueOrderId);
       this.retiredVenueIds.set(venueOrderId, order.orderId);
     }
@@ -185,7 +186,7 @@ export class OrderRuntime {
     }
     if (meta.key) order.replyKeys.add(meta.key);
     this.stats.anomalies += writes.filter((w) => w.kind === 'anomaly').length;
-    this.afterCommit(order, meta.fill, before.context.venueOrderId, from, to, effects);
+    this.afterCommit(order, meta.fill, before.context, from, to, effects);
     if (meta.asDuplicate) return this.duplicate(order);
     return { outcome: 'applied', orderId: order.orderId, status: to };
   }
@@ -201,6 +202,7 @@ export class OrderRuntime {
   ): LedgerWrite[] {
     const from = statusOf(before);
     const to = statusOf(after);
+    const resolved = after.context.lastModify !== before.context.lastModify ? after.context.lastModify : null;
     const writes: LedgerWrite[] = [];
     if (meta.fill) writes.push({ kind: 'fill', orderId: order.orderId, fill: meta.fill });
     const snapshot = order.actor.getPersistedSnapshot(); // what recovery restores
@@ -210,12 +212,13 @@ export class OrderRuntime {
       writes.push({
         kind: 'change',
         orderId: order.orderId,
-        eventType: eventTypeOf(event, from, to),
+        eventType: eventTypeOf(event, from, to, resolved?.outcome),
         from,
         to,
         at: event.at,
         cause: meta.cause,
         ...(venueLearnt === null ? {} : { venueOrderId: venueLearnt }),
+        ...modificationOf(event, before.context, after.context),
         ...(to === 'REJECTED' && from !== 'REJECTED' && after.context.rejectReason !== null
           ? { rejectReason: after.context.rejectReason }
           : {}),
@@ -234,16 +237,24 @@ export class OrderRuntime {
   private afterCommit(
     order: LiveOrder,
     fill: Fill | undefined,
-    venueBefore: string | null,
+    ctxBefore: OrderContext,
     from: OrderStatus,
     to: OrderStatus,
     effects: readonly OrderEffect[],
   ): void {
     const ctx = contextOf(order);
-    const venueLearnt = ctx.venueOrderId !== venueBefore ? ctx.venueOrderId : null;
+    const venueLearnt = ctx.venueOrderId !== ctxBefore.venueOrderId ? ctx.venueOrderId : null;
     let view = this.cache.get(order.orderId)!;
     if (fill) view = withFill(view, fill);
-    if (fill || from !== to || venueLearnt !== null || view.rejectReason !== (ctx.rejectReason ?? undefined)) {
+    const modified = ctx.modify !== ctxBefore.modify || ctx.lastModify !== ctxBefore.lastModify;
+    if (modified) view = viewWithModify(view, ctxBefore, ctx, this.opts.clock.now());
+    if (
+      fill ||
+      modified ||
+      from !== to ||
+      venueLearnt !== null ||
+      view.rejectReason !== (ctx.rejectReason ?? undefined)
+    ) {
       view = withStatus(view, to, {
         venueOrderId: venueLearnt ?? undefined,
         rejectReason: ctx.rejectReason ?? undefined,
@@ -295,6 +306,12 @@ export class OrderRuntime {
     }
     this.live.clear();
   }
+}
+
+/** Every venue id the order has had: replies naming any of them reach it. */
+function venueIdsOf(order: LiveOrder): string[] {
+  const ctx = contextOf(order);
+  return ctx.venueOrderId === null ? ctx.formerVenueOrderIds : [...ctx.formerVenueOrderIds, ctx.venueOrderId];
 }
 
 /** The OrderView part of a ledger order. */

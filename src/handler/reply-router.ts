@@ -20,7 +20,15 @@ import type { OrderRuntime } from './order-runtime.js';
 import { replyKey } from './reply-key.js';
 
 /** Where a reply came from: the venue's stream, a placement result, or a query answer. */
-export type ReplySource = 'reply' | 'place' | 'query';
+export type ReplySource = 'reply' | 'place' | 'query' | 'modify';
+
+/** `ORD_….n`: the OrderID and modification number a modification id names (section 4b). */
+function modificationIdParts(clientOrderId: string): { orderId: string; n: number } | undefined {
+  const dot = clientOrderId.lastIndexOf('.');
+  if (dot <= 0) return undefined;
+  const n = Number(clientOrderId.slice(dot + 1));
+  return Number.isInteger(n) && n >= 1 ? { orderId: clientOrderId.slice(0, dot), n } : undefined;
+}
 
 type FillReply = Extract<ExchangeReply, { type: 'FILL' }>;
 
@@ -57,13 +65,16 @@ export class ReplyRouter {
     return { outcome: 'held', venueOrderId };
   }
 
-  private toOrder(orderId: string, reply: ExchangeReply): Promise<ReplyOutcome> {
+  private toOrder(clientOrderId: string, reply: ExchangeReply): Promise<ReplyOutcome> {
+    // A modification id names its order only once that modify was sent.
+    const modification = modificationIdParts(clientOrderId);
+    const orderId = modification?.orderId ?? clientOrderId;
     return this.runtime.onOrder(orderId, (order) => {
-      if (!order) {
-        const reason = `no order ${orderId} was sent to the venue by this handler`;
+      if (!order || (modification && modification.n > contextOf(order).modificationsSent)) {
+        const reason = `no order ${clientOrderId} was sent to the venue by this handler`;
         return this.runtime.anomaly('UNKNOWN_ORDER', reason, undefined, reply);
       }
-      return this.classify(order, reply, 'reply');
+      return this.classify(order, reply, 'reply', modification !== undefined);
     });
   }
 
@@ -78,9 +89,14 @@ export class ReplyRouter {
   }
 
   /** Classifies a reply for its order and applies what is new; counts what the venue's own replies came to. */
-  async classify(order: LiveOrder, reply: ExchangeReply, source: ReplySource): Promise<ReplyOutcome> {
+  async classify(
+    order: LiveOrder,
+    reply: ExchangeReply,
+    source: ReplySource,
+    byModificationId = false,
+  ): Promise<ReplyOutcome> {
     const exactRepeat = order.replyKeys.has(replyKey(reply));
-    const outcome = await this.classifyReply(order, reply, source);
+    const outcome = await this.classifyReply(order, reply, source, byModificationId);
     // A known fill or acknowledgement sent again is still news of the order for a query in flight
     // (the stale rule); an exact repeat of a reply already handled is nothing at all.
     const news = reply.type === 'ACCEPTED' || reply.type === 'FILL';
@@ -94,11 +110,19 @@ export class ReplyRouter {
     return outcome;
   }
 
-  private async classifyReply(order: LiveOrder, reply: ExchangeReply, source: ReplySource): Promise<ReplyOutcome> {
+  private async classifyReply(
+    order: LiveOrder,
+    reply: ExchangeReply,
+    source: ReplySource,
+    byModificationId: boolean,
+  ): Promise<ReplyOutcome> {
     const key = replyKey(reply);
     if (order.replyKeys.has(key)) return this.runtime.duplicate(order);
     const ctx = contextOf(order);
-    if (reply.venueOrderId !== undefined && ctx.venueOrderId !== null && reply.venueOrderId !== ctx.venueOrderId) {
+    // An order answers to every venue id it has had; a reply naming a modification id may name the
+    // replacement's venue id before its MODIFIED arrives.
+    const known = reply.venueOrderId === ctx.venueOrderId || ctx.formerVenueOrderIds.includes(reply.venueOrderId ?? '');
+    if (reply.venueOrderId !== undefined && ctx.venueOrderId !== null && !known && !byModificationId) {
       order.replyKeys.add(key);
       const reason = `reply names venue order ${reply.venueOrderId} but order ${order.orderId} is venue order ${ctx.venueOrderId}`;
       return this.runtime.anomaly('LATE_REPLY', reason, order.orderId, reply);
@@ -130,12 +154,25 @@ export class ReplyRouter {
         if (!ctx.cancelOutstanding) return this.runtime.duplicate(order, key);
         return this.runtime.apply(order, { type: 'CANCEL_REJECTED', reason: reply.reason, ...venueOrderId, at }, meta);
       case 'MODIFY_REJECTED':
-        // No modify is outstanding (this release sends none): it restates what is known.
-        return this.runtime.duplicate(order, key);
+        // With no modify outstanding it restates what is known (as a CANCEL_REJECTED does).
+        if (ctx.modify === null) return this.runtime.duplicate(order, key);
+        return this.runtime.apply(order, { type: 'MODIFY_REJECTED', reason: reply.reason, at }, meta);
       case 'MODIFIED': {
-        order.replyKeys.add(key);
-        const reason = `MODIFIED answers no outstanding modify of order ${order.orderId}`;
-        return this.runtime.anomaly('LATE_REPLY', reason, order.orderId, reply);
+        const inForce =
+          decEq(reply.quantity, ctx.quantity) &&
+          (reply.price === undefined || (ctx.price !== null && decEq(reply.price, ctx.price))) &&
+          (reply.stopPrice === undefined || (ctx.stopPrice !== null && decEq(reply.stopPrice, ctx.stopPrice)));
+        const newId = reply.newVenueOrderId === undefined || reply.newVenueOrderId === ctx.venueOrderId;
+        if (ctx.modify === null && inForce && newId) return this.runtime.duplicate(order, key);
+        const event: OrderEvent = {
+          type: 'MODIFIED',
+          quantity: reply.quantity,
+          ...(reply.price === undefined ? {} : { price: reply.price }),
+          ...(reply.stopPrice === undefined ? {} : { stopPrice: reply.stopPrice }),
+          ...(reply.newVenueOrderId === undefined ? {} : { newVenueOrderId: reply.newVenueOrderId }),
+          at,
+        };
+        return this.runtime.apply(order, event, meta);
       }
     }
   }
@@ -158,8 +195,11 @@ export class ReplyRouter {
       at: reply.at,
     };
     const anomalies: { kind: AnomalyKind; reason: string }[] = [];
-    const filledAfter = decAdd(contextOf(order).filledQuantity, reply.quantity);
-    const quantity = order.request.quantity;
+    const ctx = contextOf(order);
+    const filledAfter = decAdd(ctx.filledQuantity, reply.quantity);
+    // Judged against the larger of the quantity in force and the one an outstanding modify asks for.
+    const asked = ctx.modify?.requested.quantity;
+    const quantity = asked !== undefined && decCmp(asked, ctx.quantity) > 0 ? asked : ctx.quantity;
     if (decCmp(filledAfter, quantity) > 0) {
       const reason = `Invariant: filled <= quantity unless OVERFILL: fill ${reply.venueFillId} takes filled to ${filledAfter} of ${quantity}`;
       anomalies.push({ kind: 'OVERFILL', reason });

@@ -14,11 +14,19 @@ import type { ExchangeConnector } from '../connector/types.js';
 import { IdMinter } from '../ids.js';
 import type { StrategyLedger } from '../ledger/types.js';
 import { newOrderView } from '../order-view.js';
-import type { CausalityChain, ExecutionDirective, OrderStatus, RecoveryReport, ReplyOutcome } from '../types.js';
-import { parseDirective } from '../validation.js';
+import type {
+  CausalityChain,
+  ExecutionDirective,
+  ModifyChanges,
+  OrderStatus,
+  RecoveryReport,
+  ReplyOutcome,
+} from '../types.js';
+import { ModifyUnsupportedError } from '../errors.js';
+import { parseDirective, parseModifyChanges } from '../validation.js';
 import { Background } from './background.js';
 import { DirectiveBook, type DirectiveRun } from './directives.js';
-import { type LiveOrder, statusOfOrder } from './live-order.js';
+import { type LiveOrder, contextOf, statusOfOrder } from './live-order.js';
 import { BOUNDS, type ResolvedOptions } from './options.js';
 import { type EffectPerformer, OrderRuntime } from './order-runtime.js';
 import { Reconciler } from './reconciler.js';
@@ -26,7 +34,7 @@ import { ReplyRouter } from './reply-router.js';
 import { Scheduler } from './scheduler.js';
 import { VenueGateway } from './venue-gateway.js';
 
-const WORKING: readonly OrderStatus[] = ['PENDING', 'OPEN', 'PARTIALLY_FILLED'];
+const WORKING: readonly OrderStatus[] = ['PENDING', 'OPEN', 'PARTIALLY_FILLED', 'MODIFY_PENDING'];
 
 /** The engine of `createExecutionHandler`. */
 export class Supervisor implements EffectPerformer {
@@ -81,6 +89,7 @@ export class Supervisor implements EffectPerformer {
       if (effect.type === 'place') this.gateway.place(order);
       else if (effect.type === 'cancel') this.gateway.cancel(order);
       else if (effect.type === 'query') this.gateway.query(order, effect.queryId);
+      else if (effect.type === 'modify') this.gateway.modify(order);
       else if (effect.type === 'ended') this.onOrderEnded(order, effect.status);
       // 'anomaly' effects were recorded in the change's own commit.
     }
@@ -216,6 +225,25 @@ export class Supervisor implements EffectPerformer {
       if (status === 'CANCEL_PENDING') return true;
       if (!WORKING.includes(status) && status !== 'TIMED_OUT') return false;
       const outcome = await this.runtime.apply(order, { type: 'CANCEL', at: this.opts.clock.now() }, { cause });
+      return outcome.outcome === 'applied';
+    });
+  }
+
+  /**
+   * `modify()` (section 4b): true when a modify is now outstanding; false for an unknown order or
+   * one not OPEN or PARTIALLY_FILLED. Malformed changes throw `ValidationError` whatever the
+   * status; a connector without `modifyOrder` throws `ModifyUnsupportedError`.
+   */
+  async modify(orderId: string, changes: ModifyChanges, cause = 'modify()'): Promise<boolean> {
+    this.assertRunning();
+    return this.runtime.onOrder(orderId, async (order) => {
+      if (!order) return false;
+      const valid = parseModifyChanges(changes, order.request, contextOf(order).filledQuantity);
+      if (!this.connector.modifyOrder) throw new ModifyUnsupportedError();
+      const status = statusOfOrder(order);
+      if (status !== 'OPEN' && status !== 'PARTIALLY_FILLED') return false;
+      const event = { type: 'MODIFY' as const, changes: valid, at: this.opts.clock.now() };
+      const outcome = await this.runtime.apply(order, event, { cause });
       return outcome.outcome === 'applied';
     });
   }

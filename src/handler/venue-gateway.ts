@@ -70,6 +70,45 @@ export class VenueGateway {
     });
   }
 
+  /**
+   * Sends the outstanding modify (once). `modified: true` is a MODIFIED with the requested values;
+   * a definitive refusal a MODIFY_REJECTED; any other failure leaves it to the modify deadline.
+   */
+  modify(order: LiveOrder): void {
+    const ctx = contextOf(order);
+    const pending = ctx.modify;
+    if (!pending || !this.connector.modifyOrder) return;
+    const { orderId } = order;
+    const ref = { ...refOf(order), modificationId: pending.modificationId };
+    const requested = pending.requested;
+    this.work.spawn(async () => {
+      let reply: Record<string, unknown> | undefined;
+      try {
+        const result = await this.connector.modifyOrder!(ref, requested);
+        if (result?.modified) {
+          reply = {
+            type: 'MODIFIED',
+            clientOrderId: orderId,
+            quantity: requested.quantity ?? ctx.quantity,
+            ...(requested.price === undefined ? {} : { price: requested.price }),
+            ...(requested.stopPrice === undefined ? {} : { stopPrice: requested.stopPrice }),
+            ...(result.venueOrderId && result.venueOrderId !== ctx.venueOrderId
+              ? { newVenueOrderId: result.venueOrderId }
+              : {}),
+            at: this.opts.clock.now(),
+          };
+        }
+      } catch (err) {
+        if (!isRejection(err)) return; // outcome unknown: the modify deadline's queries decide
+        const reason = String((err as PlacementRejectedError).reason ?? (err as Error).message);
+        reply = { type: 'MODIFY_REJECTED', clientOrderId: orderId, reason, at: this.opts.clock.now() };
+      }
+      if (!reply) return;
+      const raw = reply;
+      this.work.persist(() => this.runtime.onOrder(orderId, (o) => this.router.applyRaw(o, raw, 'modify')), orderId);
+    });
+  }
+
   /** Asks the venue about an order (reconcile's own queries, outside any query cycle). */
   ask(ref: OrderRef): Promise<VenueOrderState | null> {
     return this.connector.queryOrder(ref);
@@ -135,7 +174,13 @@ export class VenueGateway {
         if (tally && outcome.outcome === 'applied' && (raw as { type: string }).type === 'FILL') tally.fillsLearnt++;
       }
       const working = answer.status === 'OPEN' || answer.status === 'PARTIALLY_FILLED';
-      await this.runtime.apply(order, { type: 'QUERY_ANSWERED', ...queryId, working, at }, { cause: 'query answered' });
+      const values = {
+        ...(answer.quantity === undefined ? {} : { quantity: answer.quantity }),
+        ...(answer.price === undefined ? {} : { price: answer.price }),
+        ...(answer.stopPrice === undefined ? {} : { stopPrice: answer.stopPrice }),
+      };
+      const event = { type: 'QUERY_ANSWERED' as const, ...queryId, working, ended: !working, values, at };
+      await this.runtime.apply(order, event, { cause: 'query answered' });
     } else {
       const placedBefore = contextOf(order).placeAttempts;
       const event = { type: 'NOT_FOUND' as const, ...token, at, ...(recovering ? { recovering } : {}) };

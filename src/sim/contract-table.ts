@@ -6,8 +6,8 @@
  */
 import type { OrderStatus } from '../types.js';
 
-/** The statuses of the contract (MODIFY_PENDING joins `OrderStatus` with order modification). */
-type Status = OrderStatus | 'MODIFY_PENDING';
+/** The statuses of the contract. */
+type Status = OrderStatus;
 
 /** A status change `from>to` (from != to). */
 export type Edge = `${Status}>${Status}`;

@@ -14,7 +14,14 @@ import { type OrderEffect, type OrderEvent, orderMachine } from '../../machines/
 import { transitionTable } from '../../machines/transition-table.js';
 
 type Snap = SnapshotFrom<typeof orderMachine>;
-const TIMING = { ackTimeoutMs: 1_000, cancelTimeoutMs: 1_000, queryIntervalMs: 100, queryRetries: 2, placeRetries: 2 };
+const TIMING = {
+  ackTimeoutMs: 1_000,
+  cancelTimeoutMs: 1_000,
+  queryIntervalMs: 100,
+  queryRetries: 2,
+  placeRetries: 2,
+  modifyTimeoutMs: 1_000,
+};
 const start = (): Snap =>
   getInitialSnapshot(orderMachine, { orderId: 'O1', quantity: '1', placedAt: 0, timing: TIMING });
 
@@ -160,10 +167,102 @@ describe('the order protocol, step by step', () => {
     expect(late.s.value).toBe('CANCEL_PENDING');
   });
 
+  it('modify: MODIFY_PENDING with the requested values recorded, MODIFIED puts the venue values in force, one at a time', () => {
+    const open = run(start(), [{ type: 'ACCEPTED', venueOrderId: 'V1', at: 10 }]).s;
+    const asked = run(open, [{ type: 'MODIFY', changes: { price: '101' }, at: 20 }]);
+    expect(asked.s.value).toBe('MODIFY_PENDING');
+    expect(asked.effects.map((e) => e.type)).toEqual(['modify']);
+    expect(asked.s.context.modify?.modificationId).toBe('O1.1');
+    expect(asked.s.can({ type: 'MODIFY', changes: { price: '102' }, at: 30 })).toBe(false); // one at a time
+    const done = run(asked.s, [{ type: 'MODIFIED', quantity: '1', price: '101', newVenueOrderId: 'V2', at: 40 }]).s;
+    expect(done.value).toBe('OPEN');
+    expect(done.context).toMatchObject({ price: '101', venueOrderId: 'V2', formerVenueOrderIds: ['V1'], modify: null });
+  });
+
+  it('modify: a quantity at or below the filled one ends FILLED; a fill completing the old quantity waits while the modify raises it', () => {
+    const pf = run(start(), [{ type: 'FILL', quantity: '0.6', at: 10 }]).s;
+    const cut = run(pf, [{ type: 'MODIFY', changes: { quantity: '0.7' }, at: 20 }]).s;
+    expect(run(cut, [{ type: 'MODIFIED', quantity: '0.5', at: 30 }]).s.value).toBe('FILLED');
+    const raise = run(pf, [{ type: 'MODIFY', changes: { quantity: '2' }, at: 20 }]).s;
+    const crossing = run(raise, [{ type: 'FILL', quantity: '0.4', at: 30 }]).s;
+    expect(crossing.value).toBe('MODIFY_PENDING');
+    expect(run(crossing, [{ type: 'MODIFY_REJECTED', reason: 'no', at: 40 }]).s.value).toBe('FILLED');
+  });
+
+  it('modify: unanswered, the venue is asked; other values once the queries are spent refuse it, never re-sent; MODIFY_UNCONFIRMED once', () => {
+    const open = run(start(), [{ type: 'ACCEPTED', venueOrderId: 'V1', at: 10 }]).s;
+    let r = run(open, [{ type: 'MODIFY', changes: { price: '101' }, at: 1_000 }]);
+    let s = r.s;
+    const effects = [...r.effects];
+    for (let i = 0; i < 40 && s.context.wakeAt !== null; i++) {
+      r = run(s, [wake(s.context.wakeAt)]);
+      s = r.s;
+      effects.push(...r.effects);
+    }
+    expect(of(effects, 'modify')).toBe(1); // never re-sent
+    expect(effects.filter((e) => e.type === 'anomaly' && e.kind === 'MODIFY_UNCONFIRMED')).toHaveLength(1);
+    expect(s.value).toBe('MODIFY_PENDING'); // never assumed
+    const shows = (values: { price: string }) => ({
+      type: 'QUERY_ANSWERED' as const,
+      working: true,
+      values,
+      at: 90_000,
+    });
+    expect(run(s, [shows({ price: '101' })]).s).toMatchObject({ value: 'OPEN', context: { price: '101' } });
+    const refused = run(s, [shows({ price: '100' })]).s;
+    expect(refused).toMatchObject({ value: 'OPEN', context: { price: null, lastModify: { outcome: 'REJECTED' } } });
+  });
+
+  it('modify: cancel() while MODIFY_PENDING, then the modify answer still updates the values; CANCEL_REJECTED resumes MODIFY_PENDING', () => {
+    const open = run(start(), [{ type: 'ACCEPTED', venueOrderId: 'V1', at: 10 }]).s;
+    const both = run(open, [
+      { type: 'MODIFY', changes: { price: '99' }, at: 20 },
+      { type: 'CANCEL', at: 30 },
+    ]).s;
+    expect(both.value).toBe('CANCEL_PENDING');
+    expect(run(both, [{ type: 'CANCEL_REJECTED', reason: 'no', at: 40 }]).s.value).toBe('MODIFY_PENDING');
+    const modified = run(both, [{ type: 'MODIFIED', quantity: '1', price: '99', at: 40 }]).s;
+    expect(modified).toMatchObject({ value: 'CANCEL_PENDING', context: { price: '99', modify: null } });
+    const cancelled = run(both, [{ type: 'CANCELLED', at: 40 }]).s;
+    expect(cancelled.context.modify).not.toBeNull(); // still asked about until resolved
+    expect(run(cancelled, [{ type: 'MODIFY_REJECTED', reason: 'order gone', at: 50 }]).s.context.modify).toBeNull();
+  });
+
   it('every protocol row of the machine is taken by a step (a sweep of each status with each protocol event)', () => {
     // Reach every status, then try each protocol event there, with a query in flight and a cancel outstanding where possible.
+    const modifying: OrderEvent[] = [
+      { type: 'ACCEPTED', venueOrderId: 'V1', at: 10 },
+      { type: 'MODIFY', changes: { price: '101' }, at: 20 },
+    ];
     const reach: OrderEvent[][] = [
       [],
+      modifying,
+      [...modifying, { type: 'FILL', quantity: '0.5', at: 30 }],
+      [...modifying, { type: 'CANCEL', at: 30 }],
+      [...modifying, { type: 'FILL', quantity: '1', at: 30 }],
+      [...modifying, { type: 'CANCELLED', at: 30 }],
+      [...modifying, { type: 'EXPIRED', at: 30 }],
+      [...modifying, { type: 'REJECTED', reason: 'no', at: 30 }],
+      // Answers that resolve a modify with the fills reaching the quantity (cut, or a raise refused).
+      [
+        { type: 'ACCEPTED', venueOrderId: 'V1', at: 10 },
+        { type: 'FILL', quantity: '0.5', at: 15 },
+        { type: 'MODIFY', changes: { quantity: '0.6' }, at: 20 },
+        { type: 'FILL', quantity: '0.1', at: 25 },
+      ],
+      [
+        { type: 'ACCEPTED', venueOrderId: 'V1', at: 10 },
+        { type: 'FILL', quantity: '0.5', at: 15 },
+        { type: 'MODIFY', changes: { quantity: '2' }, at: 20 },
+        { type: 'FILL', quantity: '0.5', at: 25 },
+      ],
+      [
+        { type: 'ACCEPTED', venueOrderId: 'V1', at: 10 },
+        { type: 'FILL', quantity: '0.5', at: 15 },
+        { type: 'MODIFY', changes: { quantity: '0.6' }, at: 20 },
+        { type: 'CANCEL', at: 22 },
+        { type: 'FILL', quantity: '0.1', at: 25 },
+      ],
       [{ type: 'ACCEPTED', venueOrderId: 'V1', at: 10 }],
       [{ type: 'FILL', quantity: '0.5', at: 10 }],
       [{ type: 'CANCEL', at: 10 }],
@@ -181,6 +280,10 @@ describe('the order protocol, step by step', () => {
       const events: OrderEvent[] = [
         wake(Math.max(c.wakeAt ?? 0, 9_000)),
         { type: 'QUERY_ANSWERED', queryId: 1, working: true, at: 9_000 },
+        { type: 'QUERY_ANSWERED', working: true, values: c.modify?.requested ?? {}, at: 9_000 },
+        { type: 'QUERY_ANSWERED', working: false, ended: true, values: {}, at: 9_000 },
+        { type: 'MODIFIED', quantity: c.quantity, price: '105', at: 9_000 },
+        { type: 'MODIFY_REJECTED', reason: 'no', at: 9_000 },
         { type: 'QUERY_FAILED', queryId: 1, at: 9_000 },
         { type: 'RESTORED', at: 9_000 },
         { type: 'PLACE_FAILED', at: 20 },

@@ -187,6 +187,7 @@ export const TIMING = {
   queryIntervalMs: 100,
   queryRetries: 2,
   placeRetries: 2,
+  modifyTimeoutMs: 1_000,
 };
 
 let ledgerFiles = 0;
