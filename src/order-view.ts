@@ -3,7 +3,15 @@
  * cache and every ledger adapter agree to the last digit.
  */
 import { decAdd, decCmp, decDiv, decMul, decSubFloor } from './decimal.js';
-import type { CausalityChain, Fill, OrderRequest, OrderStatus, OrderView } from './types.js';
+import type {
+  CausalityChain,
+  Fill,
+  Modification,
+  ModifyChanges,
+  OrderRequest,
+  OrderStatus,
+  OrderView,
+} from './types.js';
 
 /** Statuses whose leaves quantity is 0 whatever was filled (as FIX LeavesQty). */
 const DONE: ReadonlySet<OrderStatus> = new Set(['FILLED', 'CANCELLED', 'EXPIRED', 'REJECTED']);
@@ -85,6 +93,99 @@ export function withCommission(view: OrderView, venueFillId: string, commission:
         ? { ...f, commission, ...(asset === undefined ? {} : { commissionAsset: asset }) }
         : f,
     ),
+  };
+}
+
+/** A modify's values and why, as a change record carries them (the ledger's `ChangeInput.modification`). */
+export interface ModificationValues {
+  readonly modificationId: string;
+  readonly quantity?: string | undefined;
+  readonly price?: string | undefined;
+  readonly stopPrice?: string | undefined;
+  readonly reason?: string | undefined;
+}
+
+/** The part of a change record that can touch an order's modifications. */
+export interface ModificationChange {
+  /** A ledger event type; only the three modify events change anything. */
+  readonly eventType: string;
+  readonly modification?: ModificationValues | undefined;
+  readonly at: number;
+}
+
+/** The order's values in force and its modifications: what a modify event changes. */
+export interface ModifiedValues {
+  readonly orderDetails: OrderRequest;
+  readonly modifications: readonly Modification[];
+}
+
+const changesOf = (m: ModificationValues): ModifyChanges => ({
+  ...(m.quantity === undefined ? {} : { quantity: m.quantity }),
+  ...(m.price === undefined ? {} : { price: m.price }),
+  ...(m.stopPrice === undefined ? {} : { stopPrice: m.stopPrice }),
+});
+
+/**
+ * What a modify event does to the values in force and the modifications (section 4b), or
+ * undefined for a change that is no modify event or carries no modification:
+ * - ORDER_MODIFY_REQUESTED adds a PENDING entry with the requested values (one already listed
+ *   under that id is replaced in place, so a record written twice is listed once);
+ * - ORDER_MODIFIED marks its entry ACCEPTED and makes the values it carries (those now in force)
+ *   the order's; a MODIFIED that answers no listed request (the venue did it unasked) is listed
+ *   ACCEPTED with those values as requested;
+ * - ORDER_MODIFY_REJECTED marks its entry REJECTED with the reason (listed REJECTED if unknown).
+ * An entry's `at` is when the modify was requested (or, unlisted, answered); the answer's own time
+ * is its change record's. Pure: the ledgers and the handler's cache share it.
+ */
+export function modifiedValues(
+  current: { orderDetails: OrderRequest; modifications?: readonly Modification[] | undefined },
+  change: ModificationChange,
+): ModifiedValues | undefined {
+  const m = change.modification;
+  if (m === undefined) return undefined;
+  const listed = current.modifications ?? [];
+  const i = listed.findIndex((e) => e.modificationId === m.modificationId);
+  const known = listed[i];
+  const put = (entry: Modification): readonly Modification[] =>
+    known === undefined ? [...listed, entry] : listed.map((e, j) => (j === i ? entry : e));
+  const requested = changesOf(m);
+  /** The entry answered: its request kept when listed, else the answer's values and time. */
+  const answered = (status: Modification['status'], reason?: string): readonly Modification[] =>
+    put({
+      modificationId: m.modificationId,
+      requested: known?.requested ?? requested,
+      status,
+      ...(reason === undefined ? {} : { reason }),
+      at: known?.at ?? change.at,
+    });
+  switch (change.eventType) {
+    case 'ORDER_MODIFY_REQUESTED':
+      return {
+        orderDetails: current.orderDetails,
+        modifications: put({ modificationId: m.modificationId, requested, status: 'PENDING', at: change.at }),
+      };
+    case 'ORDER_MODIFIED':
+      return { orderDetails: { ...current.orderDetails, ...requested }, modifications: answered('ACCEPTED') };
+    case 'ORDER_MODIFY_REJECTED':
+      return { orderDetails: current.orderDetails, modifications: answered('REJECTED', m.reason) };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The view after a change record's modify event (see `modifiedValues`): values in force in
+ * `orderDetails`, `modifications` updated and leaves recomputed from the quantity in force. Any
+ * other change is returned as it is; apply `withStatus` after it for the change's new status.
+ */
+export function withModification<V extends OrderView>(view: V, change: ModificationChange): V {
+  const next = modifiedValues(view, change);
+  if (next === undefined) return view;
+  return {
+    ...view,
+    orderDetails: next.orderDetails,
+    modifications: next.modifications,
+    leavesQuantity: leavesOf(view.status, next.orderDetails.quantity, view.filledQuantity),
   };
 }
 

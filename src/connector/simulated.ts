@@ -7,13 +7,17 @@
  * derive from it too, so what happens to an order does not shift when the handler asks the venue
  * more or less often. It keeps its own truth (`venueOrders()`, and `fillRecords()`: the FILL
  * messages it sent, duplicates included) for tests to compare with the handler's ledger.
+ *
+ * `modifyOrder` amends an order in place or, in 'replace' mode, cancels and replaces it as FIX does
+ * (a new venue id, the modification id as the new client order id, the filled quantity carried
+ * over). The venue keeps one record per order either way, known by every id it has had.
  */
 import BigFactory from 'big.js';
 import type { Clock } from '../clock.js';
 import { PlacementRejectedError } from '../errors.js';
 import { hash53 } from '../hash.js';
 import { type RandomSource, seededRandom } from '../random.js';
-import type { ExchangeReply, OrderRequest } from '../types.js';
+import type { ExchangeReply, ModifyChanges, OrderRequest } from '../types.js';
 import type { ExchangeConnector, OrderRef, VenueOrderState } from './types.js';
 
 const Dec = BigFactory();
@@ -31,7 +35,10 @@ export interface SimulatedFaults {
   delayMsMax?: number;
   /** An acknowledgement (ACCEPTED) is lost. */
   lostAckRate?: number;
-  /** `placeOrder` fails with a network error; half the time the venue took the order anyway. */
+  /**
+   * `placeOrder` fails with a network error; half the time the venue took the order anyway. Also
+   * `modifyOrder`: half the time the venue never heard of the modify, half the time it applied it.
+   */
   placeErrorRate?: number;
   /** `queryOrder` fails. */
   queryErrorRate?: number;
@@ -62,7 +69,11 @@ export interface SimulatedExchangeOptions {
   rejectRate?: number;
   /** `placeOrder` refuses an order outright (`PlacementRejectedError`); default 0. */
   placementRejectRate?: number;
-  /** `placeOrder` answers with the venue id (counts as ACCEPTED); default 0.5. */
+  /**
+   * `placeOrder` answers with the venue id (counts as ACCEPTED); default 0.5. Also `modifyOrder`:
+   * it answers `modified: true` (or throws `PlacementRejectedError` for a refused modify) at this
+   * rate, and otherwise resolves without `modified` (the stream's reply tells).
+   */
   ackInResultRate?: number;
   /** How often resting orders may trade; default 100 ms. */
   matchIntervalMs?: number;
@@ -80,7 +91,13 @@ export interface SimulatedExchangeOptions {
   gapReconnectMs?: number;
   faults?: SimulatedFaults;
   /** Orders of an earlier life of this venue (from `venueOrders()`), e.g. to resume a demo. */
-  restore?: readonly VenueOrder[];
+  restore?: readonly SavedVenueOrder[];
+  /**
+   * How `modifyOrder` changes an order: 'amend' in place (same venue order id), or 'replace' as
+   * FIX's cancel/replace (a new venue order id, the modification id as the new client order id,
+   * the filled quantity carried over). Default 'amend'.
+   */
+  modifyMode?: 'amend' | 'replace';
 }
 
 /** The venue's own record of an order. */
@@ -92,7 +109,26 @@ export interface VenueOrder {
   filledQuantity: string;
   fills: VenueOrderState['fills'];
   createdAt: number;
+  /** The quantity in force: `request.quantity` until a modify changes it (`request` stays as placed). */
+  quantity: string;
+  /** The price in force, when the order has one. */
+  price?: string;
+  /** The stop price in force, when the order has one. */
+  stopPrice?: string;
+  /**
+   * Every client order id the venue knows the order by, oldest first: `clientOrderId`, then the
+   * modification id of each replacement. The last one names the order in the venue's replies.
+   */
+  clientOrderIds: string[];
+  /** Every venue order id the order has had, oldest first; the last one is `venueOrderId` (current). */
+  venueOrderIds: string[];
+  /** Modifies the venue applied to the order. */
+  modifications: number;
 }
+
+/** A venue order saved by an earlier life of the venue, maybe before modifies existed. */
+export type SavedVenueOrder = Omit<VenueOrder, 'quantity' | 'clientOrderIds' | 'venueOrderIds' | 'modifications'> &
+  Partial<Pick<VenueOrder, 'quantity' | 'clientOrderIds' | 'venueOrderIds' | 'modifications'>>;
 
 /**
  * The venue's own record of one order's fills and of the FILL messages it sent for them: what an
@@ -123,6 +159,10 @@ export interface SimulatedExchangeStats {
   repliesDuplicated: number;
   /** Stream reconnects after a gap. */
   reconnects: number;
+  /** `modifyOrder` calls. */
+  modifies: number;
+  /** Modifies the venue refused (MODIFY_REJECTED). */
+  modifiesRefused: number;
 }
 
 /** The simulated venue: a connector plus its truth and controls. */
@@ -163,6 +203,9 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   let faults: SimulatedFaults = { ...(options.faults ?? {}) };
   const byClient = new Map<string, Working>();
   const byVenue = new Map<string, Working>();
+  /** Replaced orders by the modification ids they took as client order ids. */
+  const byModification = new Map<string, Working>();
+  const modifyMode = options.modifyMode ?? 'amend';
   const replyListeners = new Set<(r: ExchangeReply) => void>();
   const reconnectListeners = new Set<() => void>();
   const counters: SimulatedExchangeStats = {
@@ -172,6 +215,8 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     repliesDropped: 0,
     repliesDuplicated: 0,
     reconnects: 0,
+    modifies: 0,
+    modifiesRefused: 0,
   };
   const seed = options.seed ?? 1;
   /** The order's own draws, from the seed and its client order id. */
@@ -235,14 +280,27 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     }
   };
 
-  const ref = (o: Working) => ({ clientOrderId: o.clientOrderId, venueOrderId: o.venueOrderId });
+  /** How the venue names the order now: its latest client order id and its current venue id. */
+  const ref = (o: Working) => ({
+    clientOrderId: o.clientOrderIds.at(-1) ?? o.clientOrderId,
+    venueOrderId: o.venueOrderId,
+  });
   const working = (o: Working): boolean => o.status === 'OPEN' || o.status === 'PARTIALLY_FILLED';
-  const remaining = (o: Working): string => new Dec(o.request.quantity).minus(o.filledQuantity).toFixed();
+  const remaining = (o: Working): string => new Dec(o.quantity).minus(o.filledQuantity).toFixed();
   const decimals = (s: string): number => (s.split('.')[1] ?? '').length;
+  const positive = (s: string): boolean => {
+    try {
+      return new Dec(s).gt(0);
+    } catch {
+      return false; // not a decimal
+    }
+  };
+
+  const referencePrice = (o: Working) => new Dec(options.prices?.[o.request.symbol] ?? '100');
 
   const priceFor = (o: Working): string => {
-    if (o.request.price !== undefined) return o.request.price;
-    const ref0 = new Dec(options.prices?.[o.request.symbol] ?? '100');
+    if (o.price !== undefined) return o.price;
+    const ref0 = referencePrice(o);
     const drift = ref0.times((o.rng() - 0.5) / 500);
     return ref0.plus(drift).round(2).toFixed();
   };
@@ -257,7 +315,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     };
     o.fills.push(f);
     o.filledQuantity = new Dec(o.filledQuantity).plus(qty).toFixed();
-    o.status = new Dec(o.filledQuantity).gte(o.request.quantity) ? 'FILLED' : 'PARTIALLY_FILLED';
+    o.status = new Dec(o.filledQuantity).gte(o.quantity) ? 'FILLED' : 'PARTIALLY_FILLED';
     const commission = new Dec(qty).times(f.price).times('0.001').round(8).toFixed();
     emit({ type: 'FILL', ...ref(o), ...f, commission, commissionAsset: 'USDT' }, o);
   };
@@ -266,7 +324,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   const piece = (o: Working): string => {
     const left = new Dec(remaining(o));
     if (!chance(options.partialFillRate ?? 0.5, o.rng)) return left.toFixed();
-    const dp = Math.max(decimals(o.request.quantity), 0) + 1;
+    const dp = Math.max(decimals(o.quantity), 0) + 1;
     const part = left.times(0.2 + o.rng() * 0.6).round(dp, Dec.roundDown);
     return part.gt(0) && part.lt(left) ? part.toFixed() : left.toFixed();
   };
@@ -326,18 +384,103 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     });
   };
 
+  /** The order a reference names: by any client order id it has had, else by any venue order id. */
   const find = (r: OrderRef): Working | undefined =>
-    byClient.get(r.clientOrderId) ?? (r.venueOrderId === undefined ? undefined : byVenue.get(r.venueOrderId));
+    byClient.get(r.clientOrderId) ??
+    byModification.get(r.clientOrderId) ??
+    (r.venueOrderId === undefined ? undefined : byVenue.get(r.venueOrderId));
+
+  /** The values in force, as a reply or an answer states them. */
+  const valuesOf = (o: Working) => ({
+    quantity: o.quantity,
+    ...(o.price === undefined ? {} : { price: o.price }),
+    ...(o.stopPrice === undefined ? {} : { stopPrice: o.stopPrice }),
+  });
 
   const stateOf = (o: Working): VenueOrderState => ({
     venueOrderId: o.venueOrderId,
     status: o.status,
+    ...valuesOf(o),
     fills: o.fills.map((f) => ({ ...f })),
   });
+
+  /** Why the venue refuses to apply `changes` to the order (its own rules), or undefined. */
+  const refusal = (o: Working | undefined, changes: ModifyChanges): string | undefined => {
+    if (!o) return 'unknown order';
+    if (!working(o)) return `order is ${o.status}`;
+    const given = [changes.quantity, changes.price, changes.stopPrice].filter((v) => v !== undefined);
+    if (given.length === 0) return 'nothing to modify';
+    if (!given.every(positive)) return 'invalid value: not a positive decimal';
+    if (changes.price !== undefined && o.request.type === 'MARKET') return 'a MARKET order has no price';
+    if (changes.stopPrice !== undefined && o.request.type !== 'STOP_LIMIT') return 'only a STOP_LIMIT has a stop price';
+    return undefined;
+  };
+
+  /**
+   * Applies a modify the venue accepted and says so (MODIFIED). 'replace' gives the order a new
+   * venue id and the modification id as its client id; fills made so far carry over. A quantity at
+   * or below the filled quantity ends the order FILLED with quantity = filled (FIX 4.4 Appendix D,
+   * D11 and D12). A resting LIMIT order whose new price crosses the reference price trades a piece
+   * at once, as a new marketable order would on a book.
+   */
+  const applyModify = (o: Working, modificationId: string, changes: ModifyChanges): void => {
+    const before = ref(o);
+    if (modifyMode === 'replace') {
+      o.venueOrderId = venueIdFor(modificationId);
+      o.venueOrderIds.push(o.venueOrderId);
+      o.clientOrderIds.push(modificationId);
+      byVenue.set(o.venueOrderId, o);
+      byModification.set(modificationId, o);
+    }
+    if (changes.quantity !== undefined) o.quantity = changes.quantity;
+    if (changes.price !== undefined) o.price = changes.price;
+    if (changes.stopPrice !== undefined) o.stopPrice = changes.stopPrice;
+    o.modifications++;
+    if (new Dec(o.quantity).lte(o.filledQuantity)) {
+      o.quantity = o.filledQuantity;
+      o.status = 'FILLED';
+      clock.clearTimeout(o.expiryTimer);
+    }
+    const named =
+      modifyMode === 'replace'
+        ? { clientOrderId: modificationId, venueOrderId: before.venueOrderId, newVenueOrderId: o.venueOrderId }
+        : before;
+    emit({ type: 'MODIFIED', ...named, ...valuesOf(o), at: clock.now() });
+    if (changes.price !== undefined && crosses(o)) fill(o, piece(o));
+  };
+
+  /** A resting LIMIT order priced through the reference price (a BUY above it, a SELL below it). */
+  const crosses = (o: Working): boolean => {
+    if (!o.resting || !working(o) || o.request.type !== 'LIMIT' || o.price === undefined) return false;
+    const c = new Dec(o.price).cmp(referencePrice(o));
+    return o.request.side === 'BUY' ? c > 0 : c < 0;
+  };
+
+  /** Says the venue refused a modify. 'replace' names the request's client id (the modification id), as FIX does. */
+  const refuseModify = (o: Working | undefined, r: OrderRef & { modificationId: string }, reason: string): void => {
+    counters.modifiesRefused++;
+    const named =
+      modifyMode === 'replace'
+        ? { clientOrderId: r.modificationId, ...(o ? { venueOrderId: o.venueOrderId } : {}) }
+        : o
+          ? ref(o)
+          : { clientOrderId: r.clientOrderId };
+    emit({ type: 'MODIFY_REJECTED', ...named, reason, at: clock.now() });
+  };
 
   for (const saved of options.restore ?? []) {
     const o: Working = {
       ...saved,
+      ...(saved.quantity === undefined
+        ? {
+            quantity: saved.request.quantity,
+            ...(saved.request.price === undefined ? {} : { price: saved.request.price }),
+            ...(saved.request.stopPrice === undefined ? {} : { stopPrice: saved.request.stopPrice }),
+          }
+        : { quantity: saved.quantity }),
+      clientOrderIds: [...(saved.clientOrderIds ?? [saved.clientOrderId])],
+      venueOrderIds: [...(saved.venueOrderIds ?? [saved.venueOrderId])],
+      modifications: saved.modifications ?? 0,
       fills: [...saved.fills],
       rng: orderRng(saved.clientOrderId),
       fillCount: saved.fills.length,
@@ -346,7 +489,8 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     // Skip the draws the order already made so its future does not replay its past.
     for (let i = 0; i < saved.fills.length * 3; i++) o.rng();
     byClient.set(o.clientOrderId, o);
-    byVenue.set(o.venueOrderId, o);
+    for (const id of o.clientOrderIds.slice(1)) byModification.set(id, o);
+    for (const id of [...o.venueOrderIds, o.venueOrderId]) byVenue.set(id, o);
     if (working(o)) {
       o.resting = true;
       armMatching();
@@ -366,9 +510,10 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
       if (o) counters.duplicatePlacements++;
       else {
         const { clientOrderId, ...request } = order;
+        const venueOrderId = venueIdFor(clientOrderId);
         o = {
           clientOrderId,
-          venueOrderId: venueIdFor(clientOrderId),
+          venueOrderId,
           rng: orderRng(clientOrderId),
           fillCount: 0,
           sent: { delivered: [], dropped: 0, queried: 0 },
@@ -377,6 +522,12 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
           filledQuantity: '0',
           fills: [],
           createdAt: clock.now(),
+          quantity: request.quantity,
+          ...(request.price === undefined ? {} : { price: request.price }),
+          ...(request.stopPrice === undefined ? {} : { stopPrice: request.stopPrice }),
+          clientOrderIds: [clientOrderId],
+          venueOrderIds: [venueOrderId],
+          modifications: 0,
         };
         byClient.set(clientOrderId, o);
         byVenue.set(o.venueOrderId, o);
@@ -398,6 +549,25 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
         } else {
           emit({ type: 'CANCEL_REJECTED', ...ref(o), reason: `order is ${o.status}`, at: clock.now() });
         }
+      });
+    },
+
+    modifyOrder(r, changes) {
+      counters.modifies++;
+      return new Promise<{ modified?: boolean; venueOrderId?: string }>((resolve, reject) => {
+        const failing = chance(faults.placeErrorRate);
+        const heard = failing && rnd() < 0.5;
+        if (failing && !heard) return reject(new Error('network error: modify not sent'));
+        after(latency(), () => {
+          const o = find(r);
+          const why = refusal(o, changes);
+          if (o && why === undefined) applyModify(o, r.modificationId, changes);
+          else refuseModify(o, r, why ?? 'unknown order');
+          if (heard) reject(new Error('network error: timeout waiting for the venue (it got the modify)'));
+          else if (!chance(options.ackInResultRate ?? 0.5)) resolve({});
+          else if (why !== undefined) reject(new PlacementRejectedError(why));
+          else resolve({ modified: true, ...(modifyMode === 'replace' && o ? { venueOrderId: o.venueOrderId } : {}) });
+        });
       });
     },
 
@@ -430,6 +600,8 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
       [...byClient.values()].map(({ expiryTimer: _t, resting: _r, rng: _g, fillCount: _n, sent: _s, ...o }) => ({
         ...o,
         fills: [...o.fills],
+        clientOrderIds: [...o.clientOrderIds],
+        venueOrderIds: [...o.venueOrderIds],
       })),
     fillRecords: () =>
       [...byClient.values()].map((o) => ({
@@ -444,7 +616,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     },
     stats: () => ({ ...counters }),
     trade(clientOrderId, quantity) {
-      const o = byClient.get(clientOrderId);
+      const o = find({ clientOrderId });
       if (!o || !working(o)) throw new Error(`order ${clientOrderId} is not working at the venue`);
       fill(o, quantity ?? remaining(o));
     },

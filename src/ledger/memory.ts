@@ -5,7 +5,7 @@
  */
 import { decEq } from '../decimal.js';
 import { LedgerIntegrityError } from '../errors.js';
-import { isFinal, newOrderView, withCommission, withFill, withStatus } from '../order-view.js';
+import { isFinal, newOrderView, withCommission, withFill, withModification, withStatus } from '../order-view.js';
 import { LedgerPublisher, anomalyEvent, changeEvent, placedEvent } from './publisher.js';
 import type {
   AnomalyRecord,
@@ -87,8 +87,12 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): StrategyL
           const record: TransitionRecord = { ...change, seq: stored.transitions.length + 1 };
           stored.transitions.push(record);
           stored.changedAt = Math.max(stored.changedAt, w.at);
-          const view = withStatus(stored.view, w.to, w) as LedgerOrder;
-          stored.view = snapshot === undefined ? view : { ...view, snapshot };
+          const view = withStatus(withModification(stored.view, w), w.to, w) as LedgerOrder;
+          const original =
+            w.eventType === 'ORDER_MODIFIED' && w.modification !== undefined && view.originalDetails === undefined
+              ? { originalDetails: stored.view.orderDetails }
+              : {};
+          stored.view = { ...view, ...original, ...(snapshot === undefined ? {} : { snapshot }) };
           events.push(changeEvent(stored.view.strategyId, w, record.seq));
           break;
         }

@@ -32,6 +32,8 @@ import {
   type TransitionRow,
   anomalyOf,
   fillOf,
+  modificationColumns,
+  modifiedOrderColumns,
   orderOf,
   transitionOf,
 } from './rows.js';
@@ -77,12 +79,18 @@ export class LeaseHeldError extends Error {
   override readonly name = 'LeaseHeldError';
 }
 
-const SCHEMA_VERSION = 1;
+/**
+ * The schema version this code writes. An older schema is migrated on connect (see `migrationSql`);
+ * a newer one is refused. 1: the first release; 2: order modification (a change's `modification`
+ * in `transitions`, the view's `modifications` and `original_details` in `orders`).
+ */
+const SCHEMA_VERSION = 2;
 const CHANNEL = 'execution_handler_ledger';
 
-// The same tables as the SQLite ledger (so one row converter serves both), plus ownership and the
-// event outbox. JSON columns are text so they read back exactly as written.
-const schemaSql = (s: string): string => `
+// Version 1 as the first release created it: the same tables as the SQLite ledger (so one row
+// converter serves both), plus ownership and the event outbox. JSON columns are text so they read
+// back exactly as written. Later versions are reached by `migrationSql`.
+const schemaV1Sql = (s: string): string => `
 CREATE SCHEMA IF NOT EXISTS ${s};
 CREATE TABLE IF NOT EXISTS ${s}.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ${s}.owners (
@@ -156,6 +164,21 @@ CREATE TABLE IF NOT EXISTS ${s}.ledger_events (
 );
 CREATE INDEX IF NOT EXISTS ledger_events_strategy ON ${s}.ledger_events (strategy_id, id);
 `;
+
+/** `migrationSql(s)[v]` takes schema `s` from version v to v + 1, inside the connect transaction. */
+const migrationSql = (s: string): Readonly<Record<number, string>> => ({
+  1: `
+ALTER TABLE ${s}.transitions
+  ADD COLUMN IF NOT EXISTS modification_id TEXT,
+  ADD COLUMN IF NOT EXISTS modification_quantity TEXT,
+  ADD COLUMN IF NOT EXISTS modification_price TEXT,
+  ADD COLUMN IF NOT EXISTS modification_stop_price TEXT,
+  ADD COLUMN IF NOT EXISTS modification_reason TEXT;
+ALTER TABLE ${s}.orders
+  ADD COLUMN IF NOT EXISTS modifications TEXT,
+  ADD COLUMN IF NOT EXISTS original_details TEXT;
+`,
+});
 
 /** The `pg` module, loaded by the first connect rather than when the package is imported. */
 type PgDriver = typeof import('pg').default;
@@ -328,9 +351,11 @@ export async function connectPostgresLedger(
         case 'change': {
           const row = await ownOrder(w.orderId, 'change');
           const seq = row.last_seq + 1;
+          const m = modificationColumns(w.modification);
           await c.query(
-            `INSERT INTO ${t('transitions')} (order_id, seq, event_type, from_status, to_status, at, cause, venue_order_id, reject_reason, fencing_token)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+            `INSERT INTO ${t('transitions')} (order_id, seq, event_type, from_status, to_status, at, cause, venue_order_id, reject_reason, fencing_token,
+               modification_id, modification_quantity, modification_price, modification_stop_price, modification_reason)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
             [
               w.orderId,
               seq,
@@ -342,12 +367,20 @@ export async function connectPostgresLedger(
               w.venueOrderId ?? null,
               w.rejectReason ?? null,
               fencingToken,
+              m.modification_id,
+              m.modification_quantity,
+              m.modification_price,
+              m.modification_stop_price,
+              m.modification_reason,
             ],
           );
+          const modified = modifiedOrderColumns(row, w);
           await c.query(
             `UPDATE ${t('orders')} SET status = $2, last_seq = $3, changed_at = GREATEST(changed_at, $4),
                venue_order_id = COALESCE($5, venue_order_id), reject_reason = COALESCE($6, reject_reason),
-               snapshot = COALESCE($7, snapshot), fencing_token = $8
+               snapshot = COALESCE($7, snapshot), fencing_token = $8,
+               order_details = COALESCE($9, order_details), modifications = COALESCE($10, modifications),
+               original_details = COALESCE(original_details, $11)
              WHERE order_id = $1`,
             [
               w.orderId,
@@ -358,6 +391,9 @@ export async function connectPostgresLedger(
               w.rejectReason ?? null,
               w.snapshot === undefined ? null : JSON.stringify(w.snapshot),
               fencingToken,
+              modified?.order_details ?? null,
+              modified?.modifications ?? null,
+              modified?.original_details ?? null,
             ],
           );
           events.push(changeEvent(strategyId, w, seq));
@@ -664,20 +700,31 @@ export async function connectPostgresLedger(
   };
 }
 
-/** Creates the schema, one process at a time (an advisory lock), and checks its version. */
+/**
+ * Creates version 1 if the schema is new, then migrates it to `SCHEMA_VERSION`, one process at a
+ * time (an advisory lock) and in one transaction.
+ */
 async function migrate(pool: Pool, schema: string): Promise<void> {
   const c = await pool.connect();
   try {
     await c.query('BEGIN');
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`execution-handler:${schema}`]);
-    await c.query(schemaSql(schema));
+    await c.query(schemaV1Sql(schema));
     const row = (await c.query<{ value: string }>(`SELECT value FROM ${schema}.meta WHERE key = 'schema_version'`))
       .rows[0];
-    if (!row)
-      await c.query(`INSERT INTO ${schema}.meta (key, value) VALUES ('schema_version', $1)`, [String(SCHEMA_VERSION)]);
-    else if (Number(row.value) > SCHEMA_VERSION) {
+    const found = row === undefined ? 1 : Number(row.value);
+    if (!Number.isInteger(found) || found < 1) throw new Error(`ledger schema version ${row?.value} is not a version`);
+    if (found > SCHEMA_VERSION) {
       throw new Error(
-        `ledger schema version ${row.value} is newer than this execution-handler understands (${SCHEMA_VERSION})`,
+        `ledger schema version ${found} is newer than this execution-handler understands (${SCHEMA_VERSION})`,
+      );
+    }
+    const migrations = migrationSql(schema);
+    for (let v = found; v < SCHEMA_VERSION; v++) await c.query(migrations[v]!);
+    if (row?.value !== String(SCHEMA_VERSION)) {
+      await c.query(
+        `INSERT INTO ${schema}.meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+        [String(SCHEMA_VERSION)],
       );
     }
     await c.query('COMMIT');

@@ -22,6 +22,8 @@ import {
   type TransitionRow,
   anomalyOf,
   fillOf,
+  modificationColumns,
+  modifiedOrderColumns,
   orderOf,
   transitionOf,
 } from './rows.js';
@@ -45,9 +47,15 @@ export interface SqliteLedger extends StrategyLedger {
   groupCommitStats(): { transactions: number; commits: number };
 }
 
-const SCHEMA_VERSION = 1;
+/**
+ * The schema version this code writes. A file of an older version is migrated when opened (see
+ * `MIGRATIONS`); a newer one is refused. 1: the first release; 2: order modification (a change's
+ * `modification` in `transitions`, the view's `modifications` and `original_details` in `orders`).
+ */
+const SCHEMA_VERSION = 2;
 
-const SCHEMA = `
+/** Version 1 as the first release created it; later versions are reached by `MIGRATIONS`. */
+const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS orders (
   order_id        TEXT PRIMARY KEY,
@@ -104,6 +112,19 @@ CREATE TABLE IF NOT EXISTS anomalies (
 CREATE INDEX IF NOT EXISTS anomalies_strategy ON anomalies (strategy_id, id);
 `;
 
+/** `MIGRATIONS[v]` takes a file from version v to v + 1, inside the opening transaction. */
+const MIGRATIONS: Readonly<Record<number, string>> = {
+  1: `
+ALTER TABLE transitions ADD COLUMN modification_id TEXT;
+ALTER TABLE transitions ADD COLUMN modification_quantity TEXT;
+ALTER TABLE transitions ADD COLUMN modification_price TEXT;
+ALTER TABLE transitions ADD COLUMN modification_stop_price TEXT;
+ALTER TABLE transitions ADD COLUMN modification_reason TEXT;
+ALTER TABLE orders ADD COLUMN modifications TEXT;
+ALTER TABLE orders ADD COLUMN original_details TEXT;
+`,
+};
+
 interface PendingCommit {
   writes: readonly LedgerWrite[];
   resolve: () => void;
@@ -131,7 +152,12 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
     db.close();
     throw new Error(`SQLite refused synchronous=FULL (got ${synchronous}): the ledger would not be durable`);
   }
-  migrate(db);
+  try {
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 
   const scope = options.strategyId;
   const q = prepare(db);
@@ -181,7 +207,9 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
             cause: w.cause,
             venue_order_id: w.venueOrderId ?? null,
             reject_reason: w.rejectReason ?? null,
+            ...modificationColumns(w.modification),
           });
+          const modified = modifiedOrderColumns(row, w);
           q.updateOrderChange.run({
             order_id: w.orderId,
             at: w.at,
@@ -190,6 +218,9 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
             venue_order_id: w.venueOrderId ?? null,
             reject_reason: w.rejectReason ?? null,
             snapshot: w.snapshot === undefined ? null : JSON.stringify(w.snapshot),
+            order_details: modified?.order_details ?? null,
+            modifications: modified?.modifications ?? null,
+            original_details: modified?.original_details ?? null,
           });
           events.push(changeEvent(row.strategy_id, w, seq));
           break;
@@ -364,14 +395,32 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
   };
 }
 
+/**
+ * Creates version 1 if the file is new, then migrates it to `SCHEMA_VERSION`, in one immediate
+ * transaction so processes opening the same file migrate it once, one at a time.
+ */
 function migrate(db: Database.Database): void {
-  db.exec(SCHEMA);
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
-  if (!row) db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
-  else if (Number(row.value) > SCHEMA_VERSION) {
-    throw new Error(
-      `ledger schema version ${row.value} is newer than this execution-handler understands (${SCHEMA_VERSION})`,
-    );
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(SCHEMA_V1);
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+      | { value: string }
+      | undefined;
+    const found = row === undefined ? 1 : Number(row.value);
+    if (!Number.isInteger(found) || found < 1) throw new Error(`ledger schema version ${row?.value} is not a version`);
+    if (found > SCHEMA_VERSION) {
+      throw new Error(
+        `ledger schema version ${found} is newer than this execution-handler understands (${SCHEMA_VERSION})`,
+      );
+    }
+    for (let v = found; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    if (row?.value !== String(SCHEMA_VERSION)) {
+      db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+    }
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw err;
   }
 }
 
@@ -386,13 +435,18 @@ function prepare(db: Database.Database) {
       `UPDATE orders SET status = @status, last_seq = @last_seq, changed_at = MAX(changed_at, @at),
          venue_order_id = COALESCE(@venue_order_id, venue_order_id),
          reject_reason = COALESCE(@reject_reason, reject_reason),
-         snapshot = COALESCE(@snapshot, snapshot)
+         snapshot = COALESCE(@snapshot, snapshot),
+         order_details = COALESCE(@order_details, order_details),
+         modifications = COALESCE(@modifications, modifications),
+         original_details = COALESCE(original_details, @original_details)
        WHERE order_id = @order_id`,
     ),
     updateSnapshot: db.prepare('UPDATE orders SET snapshot = ? WHERE order_id = ?'),
     insertTransition: db.prepare(
-      `INSERT INTO transitions (order_id, seq, event_type, from_status, to_status, at, cause, venue_order_id, reject_reason)
-       VALUES (@order_id, @seq, @event_type, @from_status, @to_status, @at, @cause, @venue_order_id, @reject_reason)`,
+      `INSERT INTO transitions (order_id, seq, event_type, from_status, to_status, at, cause, venue_order_id, reject_reason,
+         modification_id, modification_quantity, modification_price, modification_stop_price, modification_reason)
+       VALUES (@order_id, @seq, @event_type, @from_status, @to_status, @at, @cause, @venue_order_id, @reject_reason,
+         @modification_id, @modification_quantity, @modification_price, @modification_stop_price, @modification_reason)`,
     ),
     transitionsOf: db.prepare('SELECT * FROM transitions WHERE order_id = ? ORDER BY seq'),
     fillById: db.prepare('SELECT * FROM fills WHERE order_id = ? AND venue_fill_id = ?'),

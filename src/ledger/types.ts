@@ -89,8 +89,17 @@ export type LedgerWrite =
 /** A persisted change, with the `seq` the ledger assigned (from 1, contiguous per order). */
 export type TransitionRecord = Omit<ChangeInput, 'snapshot'> & { seq: number };
 
-/** An order as the ledger holds it: its view plus the last persisted actor snapshot. */
-export type LedgerOrder = OrderView & { snapshot?: unknown; placedAt: number; batch?: BatchInfo };
+/**
+ * An order as the ledger holds it: its view (values in force in `orderDetails`, its
+ * `modifications`) plus the last persisted actor snapshot and, once an ORDER_MODIFIED is recorded,
+ * `originalDetails`: the order as it was placed.
+ */
+export type LedgerOrder = OrderView & {
+  snapshot?: unknown;
+  placedAt: number;
+  batch?: BatchInfo;
+  originalDetails?: OrderRequest;
+};
 
 /** The flat event published after every durable record. */
 export interface LedgerUpdatedEvent {

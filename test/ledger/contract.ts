@@ -1,11 +1,19 @@
 /**
  * The ledger contract of section 7 as a reusable suite, run unchanged against every StrategyLedger
  * adapter (memory, SQLite, PostgreSQL), including atomicity proven by failing a mixed batch at
- * every record position and comparing the whole stored state with before.
+ * every record position and comparing the whole stored state with before, and modifications
+ * (section 4b) read back from the change records and from the order's view through every read.
  */
 import { describe, expect, it } from 'vitest';
 import { recordOrder, updateOrderFill, updateOrderRejection } from '../../src/ledger/helpers.js';
-import type { LedgerUpdatedEvent, LedgerWrite, OrderRecordInput, StrategyLedger } from '../../src/ledger/types.js';
+import type {
+  ChangeInput,
+  LedgerOrder,
+  LedgerUpdatedEvent,
+  LedgerWrite,
+  OrderRecordInput,
+  StrategyLedger,
+} from '../../src/ledger/types.js';
 import { chain, limit } from '../support/harness.js';
 
 const order = (orderId: string, extra: Partial<OrderRecordInput> = {}): OrderRecordInput => ({
@@ -20,6 +28,16 @@ const order = (orderId: string, extra: Partial<OrderRecordInput> = {}): OrderRec
 
 const change = (orderId: string, from: string, to: string, eventType: string, at = 2_000): LedgerWrite =>
   ({ kind: 'change', orderId, from, to, eventType, at, cause: 'test' }) as LedgerWrite;
+
+/** A modify event of an order; statuses as strings, so MODIFY_PENDING needs no type of its own. */
+const modify = (
+  orderId: string,
+  from: string,
+  to: string,
+  eventType: 'ORDER_MODIFY_REQUESTED' | 'ORDER_MODIFIED' | 'ORDER_MODIFY_REJECTED',
+  modification: NonNullable<ChangeInput['modification']>,
+  at = 2_000,
+): LedgerWrite => ({ ...(change(orderId, from, to, eventType, at) as object), modification }) as LedgerWrite;
 
 const fill = (
   orderId: string,
@@ -71,6 +89,15 @@ const ATOMIC_BATCH: LedgerWrite[] = [
   { kind: 'order', order: order('O4', { directiveId: 'DIR_2', at: 4_002 }) },
   { kind: 'anomaly', anomaly: { kind: 'OVERFILL', reason: 'over', orderId: 'O2', strategyId: 'S1', at: 4_003 } },
   change('O2', 'PENDING', 'CANCEL_PENDING', 'ORDER_CANCEL_REQUESTED', 4_003),
+  modify('O3', 'OPEN', 'MODIFY_PENDING', 'ORDER_MODIFY_REQUESTED', { modificationId: 'O3.1', price: '99' }, 4_004),
+  modify(
+    'O3',
+    'MODIFY_PENDING',
+    'OPEN',
+    'ORDER_MODIFIED',
+    { modificationId: 'O3.1', quantity: '1', price: '99' },
+    4_005,
+  ),
 ];
 
 /** Records the adapter itself must refuse, one per way a record can be bad. */
@@ -282,11 +309,204 @@ export function describeLedgerContract(name: string, make: () => Promise<Strateg
             ['ORDER_PLACED', 'O4', undefined],
             ['ORDER_ANOMALY', 'O2', undefined],
             ['ORDER_CANCEL_REQUESTED', 'O2', 1],
+            ['ORDER_MODIFY_REQUESTED', 'O3', 2],
+            ['ORDER_MODIFIED', 'O3', 3],
           ]);
           expect(await l.getOrder('O1')).toMatchObject({ status: 'PARTIALLY_FILLED', filledQuantity: '0.5' });
-          expect(await l.getOrder('O3')).toMatchObject({ status: 'OPEN', venueOrderId: 'V3', filledQuantity: '0.5' });
+          expect(await l.getOrder('O3')).toMatchObject({
+            status: 'OPEN',
+            venueOrderId: 'V3',
+            filledQuantity: '0.5',
+            orderDetails: limit('1', '99'),
+            modifications: [{ modificationId: 'O3.1', status: 'ACCEPTED' }],
+          });
           expect((await l.getAnomalies()).map((a) => a.kind)).toEqual(['UNKNOWN_ORDER', 'MALFORMED_REPLY', 'OVERFILL']);
         })(),
+    );
+
+    it(
+      'stores a change’s modification, reads it back in getTransitions and publishes the three modify events',
+      withLedger(async (l, events) => {
+        await recordOrder(l, order('O1'));
+        await l.commit([change('O1', 'PENDING', 'OPEN', 'ORDER_ACCEPTED', 1_500)]);
+        const requested = { modificationId: 'O1.1', quantity: '2', price: '101.5' };
+        const inForce = { modificationId: 'O1.1', quantity: '2', price: '101.5' };
+        const second = { modificationId: 'O1.2', price: '99', stopPrice: '98' };
+        const refused = { modificationId: 'O1.2', reason: 'PRICE_OUT_OF_BAND' };
+        await l.commit([modify('O1', 'OPEN', 'MODIFY_PENDING', 'ORDER_MODIFY_REQUESTED', requested, 2_000)]);
+        await l.commit([modify('O1', 'MODIFY_PENDING', 'OPEN', 'ORDER_MODIFIED', inForce, 2_100)]);
+        await l.commit([
+          modify('O1', 'OPEN', 'MODIFY_PENDING', 'ORDER_MODIFY_REQUESTED', second, 2_200),
+          modify('O1', 'MODIFY_PENDING', 'OPEN', 'ORDER_MODIFY_REJECTED', refused, 2_300),
+        ]);
+        const transitions = await l.getTransitions('O1');
+        expect(transitions.map((t) => [t.seq, t.eventType, t.from, t.to, t.at, t.modification])).toEqual([
+          [1, 'ORDER_ACCEPTED', 'PENDING', 'OPEN', 1_500, undefined],
+          [2, 'ORDER_MODIFY_REQUESTED', 'OPEN', 'MODIFY_PENDING', 2_000, requested],
+          [3, 'ORDER_MODIFIED', 'MODIFY_PENDING', 'OPEN', 2_100, inForce],
+          [4, 'ORDER_MODIFY_REQUESTED', 'OPEN', 'MODIFY_PENDING', 2_200, second],
+          [5, 'ORDER_MODIFY_REJECTED', 'MODIFY_PENDING', 'OPEN', 2_300, refused],
+        ]);
+        expect(transitions[0]).not.toHaveProperty('modification'); // a change without one reads back without one
+        expect(events.slice(2)).toEqual(
+          [
+            ['ORDER_MODIFY_REQUESTED', 'MODIFY_PENDING', 2, 2_000],
+            ['ORDER_MODIFIED', 'OPEN', 3, 2_100],
+            ['ORDER_MODIFY_REQUESTED', 'MODIFY_PENDING', 4, 2_200],
+            ['ORDER_MODIFY_REJECTED', 'OPEN', 5, 2_300],
+          ].map(([eventType, status, seq, at]) => ({
+            type: 'STRATEGY_LEDGER_UPDATED',
+            eventType,
+            strategyId: 'S1',
+            orderId: 'O1',
+            status,
+            seq,
+            at,
+          })),
+        );
+      }),
+    );
+
+    it(
+      'shows modifications in the order’s view through every read: PENDING, then ACCEPTED with the values in force and leaves from the quantity in force, or REJECTED with why',
+      withLedger(async (l) => {
+        const stop = {
+          symbol: 'ETH_USDT',
+          side: 'SELL',
+          type: 'STOP_LIMIT',
+          quantity: '3',
+          price: '10',
+          stopPrice: '11',
+        };
+        await recordOrder(l, order('O1', { orderDetails: stop as OrderRecordInput['orderDetails'] }));
+        await l.commit([change('O1', 'PENDING', 'OPEN', 'ORDER_ACCEPTED'), fill('O1', 'F1', '1', '10')]);
+        const reads = async (): Promise<(LedgerOrder | undefined)[]> => [
+          await l.getOrder('O1'),
+          (await l.getOpenOrders()).find((o) => o.orderId === 'O1'),
+          (await l.getOrdersChangedSince(0)).find((o) => o.orderId === 'O1'),
+          (await l.getOrdersByDirective('DIR_1')).find((o) => o.orderId === 'O1'),
+        ];
+        /** The view every read gives, checked to be the same from each. */
+        const view = async (): Promise<LedgerOrder> => {
+          const [one, ...others] = await reads();
+          for (const other of others) expect(other, 'Invariant: every read shows the same view').toEqual(one);
+          return one!;
+        };
+        expect(await view()).not.toHaveProperty('modifications');
+
+        await l.commit([
+          modify('O1', 'OPEN', 'MODIFY_PENDING', 'ORDER_MODIFY_REQUESTED', {
+            modificationId: 'O1.1',
+            quantity: '5',
+            stopPrice: '12',
+          }),
+        ]);
+        const pending = await view(); // MODIFY_PENDING is still open: getOpenOrders lists it
+        expect(pending).toMatchObject({ status: 'MODIFY_PENDING', orderDetails: stop, leavesQuantity: '2' });
+        expect(pending.modifications).toEqual([
+          { modificationId: 'O1.1', requested: { quantity: '5', stopPrice: '12' }, status: 'PENDING', at: 2_000 },
+        ]);
+        expect(pending).not.toHaveProperty('originalDetails');
+
+        await l.commit([
+          modify(
+            'O1',
+            'MODIFY_PENDING',
+            'PARTIALLY_FILLED',
+            'ORDER_MODIFIED',
+            { modificationId: 'O1.1', quantity: '5', price: '10', stopPrice: '12' },
+            2_500,
+          ),
+        ]);
+        const accepted = await view();
+        expect(accepted).toMatchObject({
+          status: 'PARTIALLY_FILLED',
+          orderDetails: { ...stop, quantity: '5', stopPrice: '12' },
+          originalDetails: stop,
+          filledQuantity: '1',
+          leavesQuantity: '4',
+        });
+        expect(accepted.modifications).toEqual([
+          { modificationId: 'O1.1', requested: { quantity: '5', stopPrice: '12' }, status: 'ACCEPTED', at: 2_000 },
+        ]);
+
+        await l.commit([
+          modify(
+            'O1',
+            'PARTIALLY_FILLED',
+            'MODIFY_PENDING',
+            'ORDER_MODIFY_REQUESTED',
+            { modificationId: 'O1.2', price: '9.5' },
+            3_000,
+          ),
+          modify(
+            'O1',
+            'MODIFY_PENDING',
+            'PARTIALLY_FILLED',
+            'ORDER_MODIFY_REJECTED',
+            { modificationId: 'O1.2', reason: 'NOT_APPLIED_AT_VENUE' },
+            3_100,
+          ),
+        ]);
+        const rejected = await view();
+        expect(rejected).toMatchObject({
+          orderDetails: { ...stop, quantity: '5', stopPrice: '12' },
+          originalDetails: stop,
+          leavesQuantity: '4',
+        });
+        expect(rejected.modifications!.map((m) => [m.modificationId, m.status, m.reason, m.requested])).toEqual([
+          ['O1.1', 'ACCEPTED', undefined, { quantity: '5', stopPrice: '12' }],
+          ['O1.2', 'REJECTED', 'NOT_APPLIED_AT_VENUE', { price: '9.5' }],
+        ]);
+
+        // A cut to the filled quantity ends the order FILLED: leaves 0, the quantity in force = filled.
+        await l.commit([
+          modify('O1', 'PARTIALLY_FILLED', 'MODIFY_PENDING', 'ORDER_MODIFY_REQUESTED', {
+            modificationId: 'O1.3',
+            quantity: '0.5',
+          }),
+          modify('O1', 'MODIFY_PENDING', 'FILLED', 'ORDER_MODIFIED', { modificationId: 'O1.3', quantity: '1' }, 3_500),
+        ]);
+        const [filled] = await reads();
+        expect(filled).toMatchObject({
+          status: 'FILLED',
+          orderDetails: { ...stop, quantity: '1', stopPrice: '12' },
+          originalDetails: stop,
+          leavesQuantity: '0',
+        });
+        expect(filled!.modifications!.map((m) => [m.modificationId, m.status, m.requested])).toEqual([
+          ['O1.1', 'ACCEPTED', { quantity: '5', stopPrice: '12' }],
+          ['O1.2', 'REJECTED', { price: '9.5' }],
+          ['O1.3', 'ACCEPTED', { quantity: '0.5' }],
+        ]);
+        expect((await l.getOpenOrders()).map((o) => o.orderId)).toEqual([]);
+      }),
+    );
+
+    it(
+      'lists a MODIFIED that answers no request (the venue did it) with its values in force',
+      withLedger(async (l) => {
+        await recordOrder(l, order('O1'));
+        await l.commit([
+          change('O1', 'PENDING', 'OPEN', 'ORDER_ACCEPTED'),
+          modify(
+            'O1',
+            'OPEN',
+            'OPEN',
+            'ORDER_MODIFIED',
+            { modificationId: 'O1.7', quantity: '0.5', price: '90' },
+            2_600,
+          ),
+        ]);
+        expect(await l.getOrder('O1')).toMatchObject({
+          orderDetails: limit('0.5', '90'),
+          originalDetails: limit('1', '100'),
+          leavesQuantity: '0.5',
+          modifications: [
+            { modificationId: 'O1.7', requested: { quantity: '0.5', price: '90' }, status: 'ACCEPTED', at: 2_600 },
+          ],
+        });
+      }),
     );
 
     it(
