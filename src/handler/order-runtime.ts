@@ -316,6 +316,6 @@ function venueIdsOf(order: LiveOrder): string[] {
 
 /** The OrderView part of a ledger order. */
 export function viewOf(stored: LedgerOrder): OrderView {
-  const { snapshot: _snapshot, placedAt: _placedAt, batch: _batch, ...view } = stored;
+  const { snapshot: _snapshot, placedAt: _placedAt, batch: _batch, originalDetails: _original, ...view } = stored;
   return view;
 }

@@ -16,7 +16,13 @@ import { createMemoryLedger } from '../../src/ledger/memory.js';
 import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import type { LedgerUpdatedEvent, StrategyLedger } from '../../src/ledger/types.js';
 import { seededRandom } from '../../src/random.js';
-import type { CausalityChain, ExchangeReply, ExecutionDirective, OrderRequest } from '../../src/types.js';
+import type {
+  CausalityChain,
+  ExchangeReply,
+  ExecutionDirective,
+  ModifyChanges,
+  OrderRequest,
+} from '../../src/types.js';
 import {
   commitsPending,
   commitsSettled,
@@ -83,6 +89,31 @@ export class ScriptedVenue implements ExchangeConnector {
     if (durable === true) return;
     this.callsBeforeRecord.push(clientOrderId);
     reportWriteAheadViolation(`${call}(${clientOrderId}) before the order was durable: ${durable}`);
+  }
+
+  /** Modify requests the venue received, and how it answers the next ones (default: accepted, no confirmation). */
+  readonly modifies: { ref: OrderRef & { modificationId: string }; changes: ModifyChanges }[] = [];
+  modifyScript: ({ modified?: boolean; venueOrderId?: string } | 'reject' | 'fail')[] = [];
+
+  async modifyOrder(
+    ref: OrderRef & { modificationId: string },
+    changes: ModifyChanges,
+  ): Promise<{ modified?: boolean; venueOrderId?: string }> {
+    // Write-ahead (section 4b): the modify is recorded before the venue hears of it.
+    const recorded = this.ledger ? await this.ledger.getTransitions(ref.clientOrderId) : [];
+    if (
+      !recorded.some(
+        (t) => t.eventType === 'ORDER_MODIFY_REQUESTED' && t.modification?.modificationId === ref.modificationId,
+      )
+    ) {
+      this.callsBeforeRecord.push(ref.modificationId);
+      reportWriteAheadViolation(`modifyOrder(${ref.modificationId}) before ORDER_MODIFY_REQUESTED was durable`);
+    }
+    this.modifies.push({ ref, changes });
+    const script = this.modifyScript.shift() ?? {};
+    if (script === 'reject') throw new PlacementRejectedError('order would immediately match');
+    if (script === 'fail') throw new Error('ECONNRESET');
+    return script;
   }
 
   async cancelOrder(ref: OrderRef): Promise<void> {
