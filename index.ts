@@ -50,8 +50,9 @@ export type {
   VenueOrder,
 } from './src/connector/simulated.js';
 export type { ExchangeConnector, OrderRef, VenueOrderState } from './src/connector/types.js';
-export { createCcxtConnector, binanceDialect } from './src/connector/ccxt.js';
-export type { CcxtConnector, CcxtConnectorOptions, CcxtDialect } from './src/connector/ccxt.js';
+export { createCcxtConnector, binanceDialect, binanceReplace } from './src/connector/ccxt.js';
+export type { CcxtConnector, CcxtConnectorOptions, CcxtDialect, CcxtReplaceDialect } from './src/connector/ccxt.js';
+export type { LegEvent, LegSnapshot, OrderValues, ReplaceRequest } from './src/connector/replace-tracker.js';
 export { startBinanceLocal, binanceLocalUrls, pointCcxtAtLocal } from './src/connector/binance-local.js';
 export type { BinanceLocal, BinanceLocalOptions, InjectedFailure, LocalMarket } from './src/connector/binance-local.js';
 export { ORDER_STATUSES, FINAL_STATUSES } from './src/types.js';

@@ -1,8 +1,8 @@
 /**
  * A local venue that speaks Binance spot's own wire format on 127.0.0.1: the signed REST endpoints
- * ccxt calls (`exchangeInfo`, `order` POST/GET/DELETE, `myTrades`) and the WebSocket API user data
- * stream (`userDataStream.subscribe.signature`, then `executionReport` events), with Binance's
- * error codes and messages. Requests must be signed (HMAC-SHA256) with the configured secret.
+ * ccxt calls (`exchangeInfo`, `order` POST/GET/DELETE, `order/cancelReplace`, `allOrders`,
+ * `myTrades`) and the WebSocket API user data stream (`userDataStream.subscribe.signature`, then
+ * `executionReport` events), with Binance's error codes and messages. Requests must be signed (HMAC-SHA256) with the configured secret.
  * Tests drive its book by hand (`fill`, `expire`, `dropStream`, `failNext`); the demo lets
  * `autoFill` trade resting orders now and then. Not a matching engine: a faithful counterpart.
  */
@@ -36,8 +36,11 @@ export interface BinanceLocalOptions {
   autoFill?: { probability: number; intervalMs: number; random: () => number };
 }
 
-/** A failure to inject into the next call of an endpoint. */
-export type InjectedFailure = 'rate-limit' | 'hang' | 'server-error';
+/**
+ * A failure to inject into the next call of an endpoint. `hang`: never answered, nothing done;
+ * `lost-reply`: done (its stream reports sent), but the answer never comes.
+ */
+export type InjectedFailure = 'rate-limit' | 'hang' | 'server-error' | 'lost-reply';
 
 interface LocalOrder {
   symbol: string;
@@ -78,14 +81,17 @@ export interface BinanceLocal {
   dropStream(): void;
   /** The next call of `endpoint` fails this way. */
   failNext(
-    endpoint: 'POST /api/v3/order' | 'DELETE /api/v3/order' | 'GET /api/v3/order',
+    endpoint: 'POST /api/v3/order' | 'DELETE /api/v3/order' | 'GET /api/v3/order' | 'POST /api/v3/order/cancelReplace',
     failure: InjectedFailure,
   ): void;
-  /** Every order the venue holds, by client order id. */
+  /** Every order the venue holds, by client order id (a cancel-replace's new order is another one). */
   orders(): {
     clientOrderId: string;
     orderId: string;
     status: string;
+    origQty: string;
+    price: string;
+    stopPrice: string;
     executedQty: string;
     trades: { id: string; qty: string; price: string }[];
   }[];
@@ -163,14 +169,13 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
       ? undefined
       : 'Signature for this request is not valid.';
   };
-  const error = (res: ServerResponse, status: number, code: number, msg: string): void => {
+  const send = (res: ServerResponse, status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ code, msg }));
-  };
-  const ok = (res: ServerResponse, body: unknown): void => {
-    res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
+  const error = (res: ServerResponse, status: number, code: number, msg: string): void =>
+    send(res, status, { code, msg });
+  const ok = (res: ServerResponse, body: unknown): void => send(res, 200, body);
 
   // ─── The book ──────────────────────────────────────────────────────────────────────────
   const pub = (o: LocalOrder) => ({
@@ -261,24 +266,32 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
   };
   const working = (o: LocalOrder): boolean => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
 
-  const placeOrder = (p: URLSearchParams, res: ServerResponse) => {
-    const symbol = p.get('symbol') ?? '';
-    const market = markets.get(symbol);
-    if (!market) return error(res, 400, -1121, 'Invalid symbol.');
+  /** A refusal in Binance's terms. */
+  type Refusal = { status: number; code: number; msg: string };
+  const isDecimal = (v: string): boolean => /^\d+(\.\d+)?$/.test(v);
+  /** A new order's filters, evaluated before anything happens (cancelReplace: before its cancel). */
+  const filters = (p: URLSearchParams): Refusal | undefined => {
+    if (!markets.has(p.get('symbol') ?? '')) return { status: 400, code: -1121, msg: 'Invalid symbol.' };
+    const quantity = p.get('quantity') ?? '';
+    if (!isDecimal(quantity) || decCmp(quantity, '0') <= 0)
+      return { status: 400, code: -1013, msg: 'Invalid quantity.' };
+    if (p.get('type') !== 'MARKET' && !isDecimal(p.get('price') ?? ''))
+      return { status: 400, code: -1013, msg: 'Filter failure: PRICE_FILTER' };
+    return undefined;
+  };
+  /** Places a new order that passed its filters; refused for a duplicate client order id or the balance. */
+  const place = (p: URLSearchParams): LocalOrder | Refusal => {
+    const symbol = p.get('symbol')!;
+    const market = markets.get(symbol)!;
     const clientOrderId = p.get('newClientOrderId') ?? `x-local-${nextOrderId + 1}`;
-    if (byClientId.has(clientOrderId)) return error(res, 400, -2010, 'Duplicate order sent.');
+    if (byClientId.has(clientOrderId)) return { status: 400, code: -2010, msg: 'Duplicate order sent.' };
     const type = p.get('type') ?? '';
     const side = p.get('side') === 'SELL' ? 'SELL' : 'BUY';
-    const quantity = p.get('quantity') ?? '';
-    if (!/^\d+(\.\d+)?$/.test(quantity) || decCmp(quantity, '0') <= 0)
-      return error(res, 400, -1013, 'Invalid quantity.');
-    const price = type === 'MARKET' ? '0.00000000' : (p.get('price') ?? '');
-    if (type !== 'MARKET' && !/^\d+(\.\d+)?$/.test(price))
-      return error(res, 400, -1013, 'Filter failure: PRICE_FILTER');
+    const quantity = p.get('quantity')!;
+    const price = type === 'MARKET' ? '0.00000000' : p.get('price')!;
     const cost = decMul(quantity, type === 'MARKET' ? market.price : price);
-    if (decCmp(side === 'BUY' ? cost : decMul(quantity, market.price), balance) > 0) {
-      return error(res, 400, -2010, 'Account has insufficient balance for requested action.');
-    }
+    if (decCmp(side === 'BUY' ? cost : decMul(quantity, market.price), balance) > 0)
+      return { status: 400, code: -2010, msg: 'Account has insufficient balance for requested action.' };
     const now = clock.now();
     const o: LocalOrder = {
       symbol,
@@ -300,18 +313,36 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     byClientId.set(clientOrderId, o);
     byOrderId.set(o.orderId, o);
     report(o, 'NEW');
-    const fills = type === 'MARKET' ? [trade(o, quantity, market.price)] : [];
-    ok(res, {
-      ...pub(o),
-      transactTime: now,
-      fills: fills.map((t) => ({
-        price: t.price,
-        qty: t.qty,
-        commission: t.commission,
-        commissionAsset: t.commissionAsset,
-        tradeId: t.id,
-      })),
-    });
+    if (type === 'MARKET') trade(o, quantity, market.price);
+    return o;
+  };
+  /** A new order's answer as `newOrderRespType` asks: ACK, RESULT or FULL (the default here). */
+  const placed = (o: LocalOrder, respType: string | null) => {
+    const ack = {
+      symbol: o.symbol,
+      orderId: o.orderId,
+      orderListId: -1,
+      clientOrderId: o.clientOrderId,
+      transactTime: o.time,
+    };
+    if (respType === 'ACK') return ack;
+    const result = { ...pub(o), transactTime: o.time };
+    if (respType === 'RESULT') return result;
+    const fills = o.trades.map((t) => ({
+      price: t.price,
+      qty: t.qty,
+      commission: t.commission,
+      commissionAsset: t.commissionAsset,
+      tradeId: t.id,
+    }));
+    return { ...result, fills };
+  };
+  const placeOrder = (p: URLSearchParams, res: ServerResponse) => {
+    const refused = filters(p);
+    if (refused) return error(res, refused.status, refused.code, refused.msg);
+    const o = place(p);
+    if (!('orderId' in o)) return error(res, o.status, o.code, o.msg);
+    ok(res, placed(o, p.get('newOrderRespType')));
   };
   const find = (p: URLSearchParams): LocalOrder | undefined => {
     const o = p.has('origClientOrderId')
@@ -319,19 +350,90 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
       : byOrderId.get(Number(p.get('orderId')));
     return o && o.symbol === p.get('symbol') ? o : undefined;
   };
+  /** Cancels a working order: its report on the stream, and the cancel's answer. */
+  const cancel = (o: LocalOrder, cancelClientId: string | null) => {
+    o.status = 'CANCELED';
+    o.updateTime = clock.now();
+    const clientOrderId = cancelClientId ?? `cancel-${o.orderId}`;
+    report(o, 'CANCELED', { cancelClientId: clientOrderId });
+    return { ...pub(o), origClientOrderId: o.clientOrderId, clientOrderId, transactTime: clock.now() };
+  };
   const cancelOrder = (p: URLSearchParams, res: ServerResponse) => {
     const o = find(p);
     if (!o || !working(o)) return error(res, 400, -2011, 'Unknown order sent.');
-    o.status = 'CANCELED';
-    o.updateTime = clock.now();
-    const cancelClientId = p.get('newClientOrderId') ?? `cancel-${o.orderId}`;
-    report(o, 'CANCELED', { cancelClientId });
+    ok(res, cancel(o, p.get('newClientOrderId')));
+  };
+  /**
+   * `POST /api/v3/order/cancelReplace`, STOP_ON_FAILURE: the new order's filters first (a plain
+   * error); then the cancel (failed: -2022, HTTP 400, nothing done); then the new order (failed:
+   * -2021, HTTP 409, the old order stays cancelled). The stream carries the old order's CANCELED
+   * (the cancel's client id in `c`, the order's in `C`), then the new order's NEW.
+   */
+  const cancelReplace = (p: URLSearchParams, res: ServerResponse) => {
+    if (p.get('cancelReplaceMode') !== 'STOP_ON_FAILURE')
+      return error(
+        res,
+        400,
+        -1102,
+        "Mandatory parameter 'cancelReplaceMode' was not sent, was empty/null, or malformed.",
+      );
+    const refused = filters(p);
+    if (refused) return error(res, refused.status, refused.code, refused.msg);
+    const byId = p.has('cancelOrderId') ? byOrderId.get(Number(p.get('cancelOrderId'))) : undefined;
+    const origClientId = p.get('cancelOrigClientOrderId');
+    const o = p.has('cancelOrderId')
+      ? byId && (origClientId === null || byId.clientOrderId === origClientId)
+        ? byId
+        : undefined
+      : byClientId.get(origClientId ?? '');
+    const restriction = p.get('cancelRestrictions');
+    const restricted =
+      (restriction === 'ONLY_NEW' && o?.status !== 'NEW') ||
+      (restriction === 'ONLY_PARTIALLY_FILLED' && o?.status !== 'PARTIALLY_FILLED');
+    const cancelFailure =
+      !o || o.symbol !== p.get('symbol') || !working(o)
+        ? { code: -2011, msg: 'Unknown order sent.' }
+        : restricted
+          ? { code: -2011, msg: 'Order was not canceled due to cancel restrictions.' }
+          : undefined;
+    if (!o || cancelFailure) {
+      const data = { cancelResult: 'FAILURE', newOrderResult: 'NOT_ATTEMPTED', cancelResponse: cancelFailure };
+      return send(res, 400, {
+        code: -2022,
+        msg: 'Order cancel-replace failed.',
+        data: { ...data, newOrderResponse: null },
+      });
+    }
+    const cancelResponse = cancel(o, p.get('cancelNewClientOrderId'));
+    const n = place(p);
+    if (!('orderId' in n)) {
+      const data = { cancelResult: 'SUCCESS', newOrderResult: 'FAILURE', cancelResponse };
+      const newOrderResponse = { code: n.code, msg: n.msg };
+      return send(res, 409, {
+        code: -2021,
+        msg: 'Order cancel-replace partially failed.',
+        data: { ...data, newOrderResponse },
+      });
+    }
     ok(res, {
-      ...pub(o),
-      origClientOrderId: o.clientOrderId,
-      clientOrderId: cancelClientId,
-      transactTime: clock.now(),
+      cancelResult: 'SUCCESS',
+      newOrderResult: 'SUCCESS',
+      cancelResponse,
+      newOrderResponse: placed(n, p.get('newOrderRespType')),
     });
+  };
+  /** `GET /api/v3/allOrders`: the symbol's orders from `orderId` on, oldest first, at most `limit` (1000). */
+  const allOrders = (p: URLSearchParams, res: ServerResponse) => {
+    const from = Number(p.get('orderId') ?? 0);
+    const limit = Math.min(Number(p.get('limit') ?? 500), 1000);
+    const found = [...byOrderId.values()].filter((o) => o.symbol === p.get('symbol') && o.orderId >= from);
+    ok(
+      res,
+      found
+        .sort((a, b) => a.orderId - b.orderId)
+        .slice(0, limit)
+        .map(pub),
+    );
   };
   const queryOrder = (p: URLSearchParams, res: ServerResponse) => {
     const o = find(p);
@@ -406,8 +508,10 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     if (route === 'GET /api/v3/ping') return ok(res, {});
     const handlers: Record<string, (p: URLSearchParams, r: ServerResponse) => void> = {
       'POST /api/v3/order': placeOrder,
+      'POST /api/v3/order/cancelReplace': cancelReplace,
       'DELETE /api/v3/order': cancelOrder,
       'GET /api/v3/order': queryOrder,
+      'GET /api/v3/allOrders': allOrders,
       'GET /api/v3/myTrades': myTrades,
     };
     const h = handlers[route];
@@ -418,12 +522,15 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     const failure = failures.get(route);
     failures.delete(route);
     if (failure === 'hang') return; // never answered: the caller's timeout decides
+    if (failure === 'lost-reply') return h(new URLSearchParams(raw), lostReply); // done, never answered
     if (failure === 'rate-limit')
       return error(res, 429, -1015, 'Too many new orders; current limit is 50 orders per 10 SECOND.');
     if (failure === 'server-error')
       return error(res, 503, -1001, 'Internal error; unable to process your request. Please try again.');
     h(new URLSearchParams(raw), res);
   };
+  /** Where the answer of a call whose reply is lost goes. */
+  const lostReply = { writeHead: () => lostReply, end: () => lostReply } as unknown as ServerResponse;
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => error(res, 500, -1000, String(err)));
   });
@@ -524,6 +631,9 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
         clientOrderId: o.clientOrderId,
         orderId: String(o.orderId),
         status: o.status,
+        origQty: o.origQty,
+        price: o.price,
+        stopPrice: o.stopPrice,
         executedQty: o.executedQty,
         trades: o.trades.map((t) => ({ id: String(t.id), qty: t.qty, price: t.price })),
       })),

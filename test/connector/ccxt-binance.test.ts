@@ -3,17 +3,20 @@
  * library (REST, signing, parsing, its `pro` WebSocket client) talks to a local server on
  * 127.0.0.1 that answers as Binance documents it. Every reply type reaches the handler, errors map
  * to rejections or unknown outcomes as they should, decimals stay exact strings, and a fill made
- * while the stream is down is found on reconnection.
+ * while the stream is down is found on reconnection. A modify is Binance's cancel-replace: its
+ * answer and its stream reports become one MODIFIED (never a CANCELLED of the order), refusals a
+ * PlacementRejectedError, and queries and cancels reach the replacement.
  */
 import ccxt from 'ccxt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { type BinanceLocal, pointCcxtAtLocal, startBinanceLocal } from '../../src/connector/binance-local.js';
-import { type CcxtConnector, binanceDialect, createCcxtConnector } from '../../src/connector/ccxt.js';
+import { type CcxtConnector, binanceDialect, binanceReplace, createCcxtConnector } from '../../src/connector/ccxt.js';
+import { PlacementRejectedError } from '../../src/errors.js';
 import { type ExecutionHandler, createExecutionHandler } from '../../src/handler/create.js';
 import { createMemoryLedger } from '../../src/ledger/memory.js';
 import type { StrategyLedger } from '../../src/ledger/types.js';
-import type { OrderRequest, OrderStatus } from '../../src/types.js';
+import type { ExchangeReply, OrderRequest, OrderStatus } from '../../src/types.js';
 import { chain } from '../support/harness.js';
 
 interface Rig {
@@ -26,9 +29,14 @@ interface Rig {
 }
 
 const rigs: Rig[] = [];
+const bare: { connector: CcxtConnector; venue: BinanceLocal }[] = [];
 afterEach(async () => {
   for (const r of rigs.splice(0)) {
     await r.handler.stop();
+    await r.connector.close();
+    await r.venue.close();
+  }
+  for (const r of bare.splice(0)) {
     await r.connector.close();
     await r.venue.close();
   }
@@ -209,6 +217,8 @@ describe('ccxt connector on Binance spot’s wire format', () => {
     expect(state).toEqual({
       venueOrderId: r.handler.order(id)!.venueOrderId,
       status: 'PARTIALLY_FILLED',
+      quantity: '0.4',
+      price: '60000',
       fills: [{ venueFillId: trade.id, quantity: '0.15', price: '59999.99', at: expect.any(Number) }],
     });
   });
@@ -273,5 +283,309 @@ describe('ccxt connector on Binance spot’s wire format', () => {
       commissionAsset: 'BTC',
       at: 6,
     });
+  });
+});
+
+/** The connector alone (no handler) on a fresh local venue: the replies it emits, the cancel-replace requests ccxt signs. */
+async function bareRig(options: { timeoutMs?: number; ledger?: StrategyLedger } = {}) {
+  const venue = await startBinanceLocal({ apiKey: 'local-key', secret: 'local-secret', balance: '100000' });
+  const exchange = await localBinance(venue.url, options.timeoutMs);
+  const signed: URLSearchParams[] = [];
+  const sign = exchange.sign.bind(exchange);
+  exchange.sign = (path, api, method, params, headers, body) => {
+    const request = sign(path, api, method, params, headers, body);
+    if (path === 'order/cancelReplace') signed.push(new URLSearchParams(String(request.body ?? '')));
+    return request;
+  };
+  const connector = createCcxtConnector(exchange, {
+    reconnectDelayMs: 100,
+    onError: () => {},
+    ...(options.ledger ? { ledger: options.ledger } : {}),
+  });
+  const replies: ExchangeReply[] = [];
+  connector.onReply!((reply) => replies.push(reply));
+  await connector.start();
+  bare.push({ connector, venue });
+  const until = async (what: string, done: () => boolean, ms = 5_000): Promise<void> => {
+    const end = performance.now() + ms;
+    while (!done()) {
+      if (performance.now() > end) throw new Error(`not seen after ${ms} ms: ${what}`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  };
+  /** Places an order and waits for its acknowledgement on the stream; its venue order id. */
+  const place = async (clientOrderId: string, order: OrderRequest): Promise<string> => {
+    const { venueOrderId } = await connector.placeOrder({ ...order, clientOrderId });
+    await until(`ACCEPTED ${clientOrderId}`, () =>
+      replies.some((r) => r.type === 'ACCEPTED' && r.clientOrderId === clientOrderId),
+    );
+    return venueOrderId!;
+  };
+  const at = (clientOrderId: string) => venue.orders().find((o) => o.clientOrderId === clientOrderId)!;
+  return { venue, connector, replies, signed, until, place, at };
+}
+
+const settle = (ms = 300) => new Promise((res) => setTimeout(res, ms));
+/** No reply ended the order (a CANCELLED naming it or any of its venue orders). */
+const noCancel = (replies: ExchangeReply[]) => expect(replies.filter((r) => r.type === 'CANCELLED')).toEqual([]);
+
+describe('modify through ccxt’s editOrder: Binance’s order/cancelReplace', () => {
+  it('replaces an open limit order: a new venue order named by the modification id; the signed request carries it and the strings given', async () => {
+    const r = await bareRig();
+    const id = 'ORD_20260101_000000_0000000a';
+    const first = await r.place(id, limit('0.3', '60000.5'));
+    const result = await r.connector.modifyOrder!(
+      { clientOrderId: id, venueOrderId: first, modificationId: `${id}.1` },
+      { quantity: '0.25', price: '60100.75' },
+    );
+    const fresh = r.at(`${id}.1`);
+    expect(result).toEqual({ modified: true, venueOrderId: fresh.orderId });
+    expect(fresh.orderId).not.toBe(first);
+    expect(fresh).toMatchObject({ status: 'NEW', origQty: '0.25', price: '60100.75' });
+    expect(r.at(id).status).toBe('CANCELED');
+    expect(r.signed).toHaveLength(1);
+    const sent = Object.fromEntries(r.signed[0]!);
+    expect(sent).toMatchObject({
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      cancelReplaceMode: 'STOP_ON_FAILURE',
+      newClientOrderId: `${id}.1`,
+      cancelOrigClientOrderId: id,
+      cancelRestrictions: 'ONLY_NEW',
+      quantity: '0.25',
+      price: '60100.75',
+      timeInForce: 'GTC',
+    });
+    expect(sent.signature).toMatch(/^[0-9a-f]{64}$/);
+    // The stream's reports of the replace (the old order's CANCELED, the new one's NEW) add nothing:
+    // the answer confirmed the modify; and a fill of the replacement names the modification id.
+    r.venue.fill(`${id}.1`, '0.05');
+    await r.until('the fill', () => r.replies.some((x) => x.type === 'FILL'));
+    await settle(100);
+    noCancel(r.replies);
+    expect(r.replies.filter((x) => x.type !== 'ACCEPTED' || x.clientOrderId !== id)).toEqual([
+      {
+        type: 'FILL',
+        clientOrderId: `${id}.1`,
+        venueOrderId: fresh.orderId,
+        venueFillId: r.at(`${id}.1`).trades[0]!.id,
+        quantity: '0.05',
+        price: '60100.75',
+        commission: expect.any(String),
+        commissionAsset: 'BTC',
+        at: expect.any(Number),
+      },
+    ]);
+  });
+
+  it('the answer lost: the stream’s reports become one MODIFIED with the new venue order id, never a CANCELLED', async () => {
+    const r = await bareRig({ timeoutMs: 500 });
+    const id = 'ORD_20260101_000000_0000000b';
+    const first = await r.place(id, limit('0.3', '60000'));
+    r.venue.failNext('POST /api/v3/order/cancelReplace', 'lost-reply');
+    const lost = await r.connector.modifyOrder!(
+      { clientOrderId: id, venueOrderId: first, modificationId: `${id}.1` },
+      { price: '59990.5' },
+    ).catch((e: unknown) => e);
+    expect(lost).toBeInstanceOf(Error);
+    expect(lost).not.toBeInstanceOf(PlacementRejectedError); // the outcome is unknown
+    await r.until('MODIFIED', () => r.replies.some((x) => x.type === 'MODIFIED'));
+    const fresh = r.at(`${id}.1`);
+    expect(r.replies.filter((x) => x.type === 'MODIFIED')).toEqual([
+      {
+        type: 'MODIFIED',
+        clientOrderId: `${id}.1`,
+        venueOrderId: first,
+        newVenueOrderId: fresh.orderId,
+        quantity: '0.3',
+        price: '59990.5',
+        at: expect.any(Number),
+      },
+    ]);
+    r.venue.fill(`${id}.1`);
+    await r.until('the fill', () => r.replies.some((x) => x.type === 'FILL'));
+    expect(r.replies.find((x) => x.type === 'FILL')).toMatchObject({
+      clientOrderId: `${id}.1`,
+      venueOrderId: fresh.orderId,
+      quantity: '0.3',
+      price: '59990.5',
+    });
+    await settle(100);
+    noCancel(r.replies);
+    expect(r.replies.map((x) => x.type)).toEqual(['ACCEPTED', 'MODIFIED', 'FILL']);
+  });
+
+  it('a filled order: the venue’s -2022 is a PlacementRejectedError and nothing is placed; once the connector saw the fill, nothing is sent', async () => {
+    const r = await bareRig();
+    const id = 'ORD_20260101_000000_0000000c';
+    const first = await r.place(id, limit('0.2', '60000'));
+    r.venue.dropStream();
+    r.venue.fill(id); // unseen: the stream is down
+    const refused = await r.connector.modifyOrder!(
+      { clientOrderId: id, venueOrderId: first, modificationId: `${id}.1` },
+      { price: '60001' },
+    ).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PlacementRejectedError);
+    expect((refused as PlacementRejectedError).reason).toBe(
+      '-2022 Order cancel-replace failed. (cancel: -2011 Unknown order sent.)',
+    );
+    expect(r.venue.orders().map((o) => o.clientOrderId)).toEqual([id]);
+    expect(r.at(id).status).toBe('FILLED');
+    // After the reconnection the query tells the fill; a modify at or below it is refused unsent.
+    expect(await r.connector.queryOrder({ clientOrderId: id })).toMatchObject({ status: 'FILLED', quantity: '0.2' });
+    const unsent = await r.connector.modifyOrder!(
+      { clientOrderId: id, venueOrderId: first, modificationId: `${id}.2` },
+      { price: '60002' },
+    ).catch((e: unknown) => e);
+    expect(unsent).toBeInstanceOf(PlacementRejectedError);
+    expect(r.signed).toHaveLength(1);
+    noCancel(r.replies);
+  });
+
+  it('cancelled but the new order failed (-2021): a PlacementRejectedError, and the order’s CANCELLED once', async () => {
+    const r = await bareRig();
+    const id = 'ORD_20260101_000000_0000000d';
+    const first = await r.place(id, limit('0.2', '60000'));
+    const refused = await r.connector.modifyOrder!(
+      { clientOrderId: id, venueOrderId: first, modificationId: `${id}.1` },
+      { quantity: '5' },
+    ) // 300,000 USDT of 100,000
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PlacementRejectedError);
+    expect((refused as PlacementRejectedError).reason).toBe(
+      '-2021 Order cancel-replace partially failed. (new order: -2010 Account has insufficient balance for requested action.)',
+    );
+    expect(r.at(id).status).toBe('CANCELED');
+    await r.until('CANCELLED', () => r.replies.some((x) => x.type === 'CANCELLED'));
+    await settle(100);
+    // From the stream, or made from the answer when that came first (with the reason): once.
+    const cancels = r.replies.filter((x) => x.type === 'CANCELLED');
+    expect(cancels).toHaveLength(1);
+    expect(cancels[0]).toMatchObject({ type: 'CANCELLED', clientOrderId: id, venueOrderId: first });
+  });
+
+  it('queryOrder after a replace: the values in force (total quantity, price) and the fills of both venue orders; so after a restart', async () => {
+    const ledger = createMemoryLedger({ strategyId: 'CCXT' });
+    const r = await bareRig({ ledger });
+    const id = 'ORD_20260101_000000_0000000e';
+    const first = await r.place(id, limit('0.5', '60000'));
+    r.venue.fill(id, '0.2');
+    await r.until('the first fill', () => r.replies.some((x) => x.type === 'FILL'));
+    const result = await r.connector.modifyOrder!(
+      { clientOrderId: id, venueOrderId: first, modificationId: `${id}.1` },
+      { quantity: '0.6', price: '60010' },
+    );
+    const fresh = r.at(`${id}.1`);
+    expect(result).toEqual({ modified: true, venueOrderId: fresh.orderId });
+    // The replacement works what is left of the new total: 0.6 - 0.2.
+    expect(Object.fromEntries(r.signed[0]!)).toMatchObject({
+      quantity: '0.4',
+      cancelRestrictions: 'ONLY_PARTIALLY_FILLED',
+    });
+    r.venue.fill(`${id}.1`, '0.1', '60009');
+    const [old, now] = [r.at(id).trades[0]!, r.at(`${id}.1`).trades[0]!];
+    const expected = {
+      venueOrderId: fresh.orderId,
+      status: 'PARTIALLY_FILLED',
+      quantity: '0.6',
+      price: '60010',
+      fills: [
+        { venueFillId: old.id, quantity: '0.2', price: '60000', at: expect.any(Number) },
+        { venueFillId: now.id, quantity: '0.1', price: '60009', at: expect.any(Number) },
+      ],
+    };
+    expect(await r.connector.queryOrder({ clientOrderId: id, venueOrderId: first })).toEqual(expected);
+    // A connector that remembers nothing (a restart) rebuilds the chain from the modification ids.
+    await ledger.commit([
+      {
+        kind: 'order',
+        order: {
+          orderId: id,
+          directiveId: 'X',
+          strategyId: 'CCXT',
+          orderDetails: limit('0.5', '60000'),
+          causality: chain(),
+          at: 1,
+        },
+      },
+    ]);
+    const again = createCcxtConnector(await localBinance(r.venue.url), { ledger, onError: () => {} });
+    bare.unshift({ connector: again, venue: { close: async () => {} } as BinanceLocal }); // closed before the venue
+    expect(await again.queryOrder({ clientOrderId: id })).toEqual(expected);
+    noCancel(r.replies);
+  });
+
+  it('a stop-limit order: the stop price and the type travel as given; a second modify replaces the replacement', async () => {
+    const r = await bareRig();
+    const id = 'ORD_20260101_000000_00000010';
+    const stop = { ...limit('0.1', '59000', 'SELL'), type: 'STOP_LIMIT', stopPrice: '59100' } as const;
+    const first = await r.place(id, stop);
+    const one = await r.connector.modifyOrder!(
+      { clientOrderId: id, venueOrderId: first, modificationId: `${id}.1` },
+      { stopPrice: '59200.5' },
+    );
+    expect(one).toEqual({ modified: true, venueOrderId: r.at(`${id}.1`).orderId });
+    const two = await r.connector.modifyOrder!(
+      { clientOrderId: id, venueOrderId: one.venueOrderId!, modificationId: `${id}.2` },
+      { price: '58900', quantity: '0.15' },
+    );
+    expect(two).toEqual({ modified: true, venueOrderId: r.at(`${id}.2`).orderId });
+    expect(r.signed.map((p) => Object.fromEntries(p))).toMatchObject([
+      { type: 'STOP_LOSS_LIMIT', side: 'SELL', stopPrice: '59200.5', price: '59000', quantity: '0.1' },
+      {
+        type: 'STOP_LOSS_LIMIT',
+        cancelOrigClientOrderId: `${id}.1`,
+        newClientOrderId: `${id}.2`,
+        stopPrice: '59200.5',
+      },
+    ]);
+    expect(r.venue.orders().map((o) => [o.clientOrderId, o.status])).toEqual([
+      [id, 'CANCELED'],
+      [`${id}.1`, 'CANCELED'],
+      [`${id}.2`, 'NEW'],
+    ]);
+    expect(await r.connector.queryOrder({ clientOrderId: id })).toEqual({
+      venueOrderId: two.venueOrderId,
+      status: 'OPEN',
+      quantity: '0.15',
+      price: '58900',
+      stopPrice: '59200.5',
+      fills: [],
+    });
+    await settle(100);
+    noCancel(r.replies);
+  });
+
+  it('a cancel after a replace cancels the replacement; its CANCELLED names the modification id', async () => {
+    const r = await bareRig();
+    const id = 'ORD_20260101_000000_0000000f';
+    const first = await r.place(id, limit('0.2', '60000'));
+    await r.connector.modifyOrder!(
+      { clientOrderId: id, venueOrderId: first, modificationId: `${id}.1` },
+      { price: '59000' },
+    );
+    await r.connector.cancelOrder({ clientOrderId: id, venueOrderId: first });
+    expect(r.at(`${id}.1`).status).toBe('CANCELED');
+    await r.until('CANCELLED', () => r.replies.some((x) => x.type === 'CANCELLED'));
+    expect(r.replies.filter((x) => x.type === 'CANCELLED' || x.type === 'CANCEL_REJECTED')).toEqual([
+      { type: 'CANCELLED', clientOrderId: `${id}.1`, venueOrderId: r.at(`${id}.1`).orderId, at: expect.any(Number) },
+    ]);
+  });
+
+  it('reads Binance’s cancel-replace errors: -2022 and -2021 definitive (BadResponse on api.binance.com), timeouts unknown', () => {
+    const body = (code: number, cancelResult: string) =>
+      `binance {"code":${code},"msg":"m","data":{"cancelResult":"${cancelResult}","newOrderResult":"NOT_ATTEMPTED","cancelResponse":{"code":-2011,"msg":"Unknown order sent."},"newOrderResponse":null}}`;
+    expect(binanceReplace.refusal(new ccxt.BadResponse(body(-2022, 'FAILURE')))).toEqual({
+      reason: '-2022 m (cancel: -2011 Unknown order sent.)',
+      cancelled: false,
+    });
+    expect(binanceReplace.refusal(new ccxt.BadResponse(body(-2021, 'SUCCESS')))?.cancelled).toBe(true);
+    expect(binanceReplace.refusal(new ccxt.InvalidOrder('binance {"code":-1013,"msg":"Invalid quantity."}'))).toEqual({
+      reason: '{"code":-1013,"msg":"Invalid quantity."}',
+      cancelled: false,
+    });
+    expect(binanceReplace.refusal(new ccxt.RequestTimeout('binance POST ... timed out'))).toBeUndefined();
+    expect(binanceReplace.refusal(new ccxt.ExchangeNotAvailable('binance {"code":-1001,"msg":"x"}'))).toBeUndefined();
   });
 });
