@@ -47,19 +47,29 @@ export class Reconciler {
   /** Rebuilds every open order from the ledger, then reconciles with the venue. */
   async recover(): Promise<RecoveryReport> {
     let restored = 0;
+    const restoring: Promise<unknown>[] = [];
     for (const stored of await this.ledger.getOpenOrders()) {
       if (this.runtime.live.has(stored.orderId)) continue;
-      await this.work.serial(stored.orderId, async () => {
+      // Loaded in turn; their RESTORED steps go concurrently, so the ledger group-commits them.
+      const loaded = this.work.serial(stored.orderId, async () => {
         if (this.runtime.live.has(stored.orderId)) return;
         const order = await this.runtime.load(stored);
         this.directives.adopt(stored);
         restored++;
         // A cancel that was due may have died with the process: the machine sends it again (paced).
         if (contextOf(order).cancelOutstanding) {
-          await this.runtime.apply(order, { type: 'RESTORED', at: this.opts.clock.now() }, { cause: 'recover()' });
+          const at = this.opts.clock.now();
+          restoring.push(
+            this.runtime.onOrder(
+              stored.orderId,
+              async (o) => o && this.runtime.apply(o, { type: 'RESTORED', at }, { cause: 'recover()' }),
+            ),
+          );
         }
       });
+      await loaded;
     }
+    await Promise.all(restoring);
     // Orders that ended shortly before the restart: a fill of theirs may have died with the process.
     const since = this.opts.clock.now() - this.opts.recoverLookbackMs;
     for (const recent of await this.ledger.getOrdersChangedSince(since)) {
