@@ -9,7 +9,7 @@ import type { Snapshot } from 'xstate';
 import { type OrderContext, type OrderEffect, type OrderEvent, statusOf } from '../../machines/order.js';
 import type { StrategyCache } from '../cache.js';
 import type { LedgerOrder, LedgerWrite, StrategyLedger } from '../ledger/types.js';
-import { isFinal, withFill, withStatus } from '../order-view.js';
+import { isFinal, withFill, withModification, withStatus } from '../order-view.js';
 import type { AnomalyKind, ExchangeReply, Fill, OrderStatus, OrderView, ReplyOutcome } from '../types.js';
 import { jsonSafe } from '../validation.js';
 import type { Background } from './background.js';
@@ -24,7 +24,7 @@ import {
   statusOfOrder,
 } from './live-order.js';
 import { BOUNDS, type ResolvedOptions } from './options.js';
-import { modificationOf, viewWithModify } from './modifications.js';
+import { modificationOf } from './modifications.js';
 import { replyKeyOfCause } from './reply-key.js';
 
 /** What the runtime hands the effects of a committed change to. */
@@ -186,7 +186,8 @@ export class OrderRuntime {
     }
     if (meta.key) order.replyKeys.add(meta.key);
     this.stats.anomalies += writes.filter((w) => w.kind === 'anomaly').length;
-    this.afterCommit(order, meta.fill, before.context, from, to, effects);
+    const change = writes.find((w): w is Extract<LedgerWrite, { kind: 'change' }> => w.kind === 'change');
+    this.afterCommit(order, meta.fill, before.context, from, to, effects, change);
     if (meta.asDuplicate) return this.duplicate(order);
     return { outcome: 'applied', orderId: order.orderId, status: to };
   }
@@ -241,13 +242,15 @@ export class OrderRuntime {
     from: OrderStatus,
     to: OrderStatus,
     effects: readonly OrderEffect[],
+    change: Extract<LedgerWrite, { kind: 'change' }> | undefined,
   ): void {
     const ctx = contextOf(order);
     const venueLearnt = ctx.venueOrderId !== ctxBefore.venueOrderId ? ctx.venueOrderId : null;
     let view = this.cache.get(order.orderId)!;
     if (fill) view = withFill(view, fill);
-    const modified = ctx.modify !== ctxBefore.modify || ctx.lastModify !== ctxBefore.lastModify;
-    if (modified) view = viewWithModify(view, ctxBefore, ctx, this.opts.clock.now());
+    // The cache takes a modify's change exactly as the ledger's view does.
+    const modified = change?.modification !== undefined;
+    if (modified) view = withModification(view, change);
     if (
       fill ||
       modified ||
