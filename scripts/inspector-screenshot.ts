@@ -22,9 +22,17 @@ const browser = await playwright.launch({
 const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
 await page.goto(inspector.url);
 await page.waitForSelector('#orders tbody tr');
-const withFills = session.orderIds.find(
-  (id) => (session.handler.order(id)?.fills.length ?? 0) >= 2 && session.handler.order(id)?.status === 'FILLED',
-);
+// The order shown: one with an accepted modify and fills when the session modified any (its detail
+// then shows its modifications and original values), else a FILLED one with several fills.
+const withFills =
+  session.orderIds.find(
+    (id) =>
+      (session.handler.order(id)?.fills.length ?? 0) >= 1 &&
+      (session.handler.order(id)?.modifications ?? []).some((m) => m.status === 'ACCEPTED'),
+  ) ??
+  session.orderIds.find(
+    (id) => (session.handler.order(id)?.fills.length ?? 0) >= 2 && session.handler.order(id)?.status === 'FILLED',
+  );
 if (withFills) {
   await page.fill('#q', withFills);
   await page.click(`#orders tbody tr[data-order="${withFills}"]`);

@@ -1,12 +1,14 @@
 /**
  * `execution-handler history <file> [orderId]`: what a ledger file holds, readable. Without an
- * OrderID, every order with its status and quantities; with one, its transitions, fills, causality
- * chain and anomalies.
+ * OrderID, every order with its status and quantities; with one, its transitions (a modify's with
+ * the values asked, those put in force or why refused), its values as placed next to those in
+ * force, fills, causality chain and anomalies.
  */
 import { existsSync } from 'node:fs';
 import Table from 'cli-table3';
 import { openSqliteLedger } from '../ledger/sqlite.js';
-import type { LedgerOrder } from '../ledger/types.js';
+import type { LedgerOrder, TransitionRecord } from '../ledger/types.js';
+import type { OrderRequest } from '../types.js';
 import { PLAIN } from './demo.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
@@ -70,9 +72,16 @@ async function orderReport(order: LedgerOrder, ledger: ReturnType<typeof openSql
     `status ${order.status}; filled ${order.filledQuantity}, leaves ${order.leavesQuantity}${order.averagePrice ? `, average price ${order.averagePrice}` : ''}${order.venueOrderId ? `; venue order ${order.venueOrderId}` : ''}${order.rejectReason ? `; reject reason: ${order.rejectReason}` : ''}`,
     `placed ${iso(order.placedAt)}`,
   ].join('\n');
-  const transitions = new Table({ head: ['seq', 'at', 'event', 'from', 'to', 'cause'], style: PLAIN });
-  for (const t of await ledger.getTransitions(order.orderId)) {
-    transitions.push([String(t.seq), iso(t.at), t.eventType, t.from, t.to, t.cause]);
+  const records = await ledger.getTransitions(order.orderId);
+  // The modification column only for an order that was ever modified: other reports stay as they were.
+  const modified = records.some((t) => t.modification !== undefined);
+  const transitions = new Table({
+    head: ['seq', 'at', 'event', 'from', 'to', 'cause', ...(modified ? ['modification'] : [])],
+    style: PLAIN,
+  });
+  for (const t of records) {
+    const row = [String(t.seq), iso(t.at), t.eventType, t.from, t.to, t.cause];
+    transitions.push(modified ? [...row, modificationText(t, order.orderId)] : row);
   }
   const fills = new Table({ head: ['FillID', 'venue fill', 'quantity', 'price', 'commission', 'at'], style: PLAIN });
   for (const f of order.fills) {
@@ -111,6 +120,7 @@ async function orderReport(order: LedgerOrder, ledger: ReturnType<typeof openSql
     head,
     'transitions',
     transitions.toString(),
+    ...(order.modifications?.length ? ['values (original, in force)', valuesTable(order)] : []),
     'fills',
     order.fills.length ? fills.toString() : '(none)',
     'causality',
@@ -118,4 +128,44 @@ async function orderReport(order: LedgerOrder, ledger: ReturnType<typeof openSql
   ];
   if (anomalies.length) parts.push('anomalies', anomalies.map((a) => `${iso(a.at)} ${a.kind}: ${a.reason}`).join('\n'));
   return `${parts.join('\n')}\n`;
+}
+
+const VALUE_KEYS = ['quantity', 'price', 'stopPrice'] as const;
+
+/** A modify's values as one line: `quantity 2, price 101`. */
+function valuesText(v: Partial<Pick<OrderRequest, (typeof VALUE_KEYS)[number]>>): string {
+  return VALUE_KEYS.filter((k) => v[k] !== undefined)
+    .map((k) => `${k} ${v[k]}`)
+    .join(', ');
+}
+
+/**
+ * What a change record says of its modify: the values asked, those now in force, or why refused.
+ * The modification id is shown by its number after the OrderID (`.1`), the table being wide.
+ */
+function modificationText(t: TransitionRecord, orderId: string): string {
+  const m = t.modification;
+  if (m === undefined) return '';
+  const id = m.modificationId.startsWith(`${orderId}.`) ? m.modificationId.slice(orderId.length) : m.modificationId;
+  if (t.eventType === 'ORDER_MODIFY_REQUESTED') return `${id} requested ${valuesText(m)}`;
+  if (t.eventType === 'ORDER_MODIFY_REJECTED' || m.reason !== undefined) {
+    return `${id} rejected: ${m.reason ?? '(no reason given)'}`;
+  }
+  return `${id} in force ${valuesText(m)}`;
+}
+
+/** The order's values as placed next to those in force (the same until a modify is accepted). */
+function valuesTable(order: LedgerOrder): string {
+  const original = order.originalDetails ?? order.orderDetails;
+  const now = order.orderDetails;
+  const t = new Table({ head: ['', 'original', 'in force'], style: PLAIN });
+  for (const k of VALUE_KEYS) {
+    if (original[k] === undefined && now[k] === undefined) continue;
+    t.push([k, original[k] ?? '-', `${now[k] ?? '-'}${original[k] === now[k] ? '' : '  (modified)'}`]);
+  }
+  const outcomes = (order.modifications ?? []).map(
+    (m) =>
+      `${m.modificationId} ${m.status}${m.reason ? ` (${m.reason})` : ''}: requested ${valuesText(m.requested)} at ${iso(m.at)}`,
+  );
+  return [t.toString(), ...outcomes].join('\n');
 }

@@ -76,28 +76,28 @@ svg text { font: 12px system-ui, sans-serif; }
 .edge:hover { stroke: #1d2330; stroke-width: 2; }
 .bar { display: flex; gap: 8px; align-items: center; margin-bottom: 6px; }
 #q { flex: 0 1 320px; padding: 4px 6px; }
-.chip { background: #e4e8f0; border-radius: 9px; padding: 1px 8px; cursor: pointer; }
+.chip { background: var(--c, #e4e8f0); border-radius: 9px; padding: 1px 8px; cursor: pointer; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid #eef0f4; white-space: nowrap; }
 th { font-weight: 600; color: #55607a; } .n { text-align: right; font-variant-numeric: tabular-nums; }
 #orders tbody tr { cursor: pointer; } #orders tbody tr:hover { background: #f0f4ff; } #orders tbody tr.sel { background: #dfe8ff; }
-.st { padding: 0 6px; border-radius: 4px; font-size: 12px; }
-.node rect { fill: var(--c); }
+.st { padding: 0 6px; border-radius: 4px; font-size: 12px; background: var(--c, #eef0f4); }
+.node rect { fill: var(--c, #eef0f4); }
 .s-PENDING { --c: #fff3c4; } .s-OPEN { --c: #d7ecff; } .s-PARTIALLY_FILLED { --c: #c9e7ff; } .s-FILLED { --c: #cdeccd; }
-.s-CANCEL_PENDING { --c: #ffe0c2; } .s-CANCELLED { --c: #e2e2e2; } .s-REJECTED { --c: #f8c9c9; } .s-EXPIRED { --c: #e8dcf5; } .s-TIMED_OUT { --c: #f6b98f; }
-.s-PENDING { background: #fff3c4; } .s-OPEN { background: #d7ecff; } .s-PARTIALLY_FILLED { background: #c9e7ff; }
-.s-FILLED { background: #cdeccd; } .s-CANCEL_PENDING { background: #ffe0c2; } .s-CANCELLED { background: #e2e2e2; }
-.s-REJECTED { background: #f8c9c9; } .s-EXPIRED { background: #e8dcf5; } .s-TIMED_OUT { background: #f6b98f; }
+.s-MODIFY_PENDING { --c: #d4f0e8; } .s-CANCEL_PENDING { --c: #ffe0c2; } .s-CANCELLED { --c: #e2e2e2; }
+.s-REJECTED { --c: #f8c9c9; } .s-EXPIRED { --c: #e8dcf5; } .s-TIMED_OUT { --c: #f6b98f; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 0 0 10px; }
 dt { color: #55607a; } dd { margin: 0; word-break: break-all; }
 #timeline td { white-space: normal; vertical-align: top; } #timeline td:first-child { white-space: nowrap; }
-.k-FILL { color: #2e7d32; } .k-ANOMALY { color: #b3261e; }
+.k-FILL { color: #2e7d32; } .k-ANOMALY { color: #b3261e; } .k-MODIFY { color: #00695c; }
+#values { width: auto; margin-bottom: 10px; } #values td.changed { font-weight: 600; }
+#modifications { margin-bottom: 10px; } #modifications td { white-space: normal; vertical-align: top; }
 `;
 
 const SCRIPT = `
 const STATUS_POS = {
   PENDING: [80, 50], OPEN: [290, 50], PARTIALLY_FILLED: [510, 50], FILLED: [730, 50],
-  TIMED_OUT: [80, 165], CANCEL_PENDING: [400, 165],
+  TIMED_OUT: [80, 165], CANCEL_PENDING: [400, 165], MODIFY_PENDING: [730, 165],
   REJECTED: [180, 280], CANCELLED: [400, 280], EXPIRED: [620, 280],
 };
 const W = 150, H = 40, PAGE = 100;
@@ -113,6 +113,16 @@ const el = (tag, attrs = {}, ...kids) => {
 /** A decimal string cut to 8 places for the list (the order's own view shows every digit). */
 const short = (d) => (d && d.includes('.') && d.length - d.indexOf('.') > 9 ? d.slice(0, d.indexOf('.') + 9) + '…' : d ?? '');
 const fmtTime = (ms) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+const VALUE_KEYS = ['quantity', 'price', 'stopPrice'];
+/** A modify's values as one line: 'quantity 2, price 101'. */
+const valuesText = (v) => VALUE_KEYS.filter((k) => v[k] !== undefined).map((k) => k + ' ' + v[k]).join(', ');
+/** What a change record says of its modify: the values requested, those now in force, or why it was refused. */
+const modifyText = (t) => {
+  const m = t.modification;
+  if (t.eventType === 'ORDER_MODIFY_REQUESTED') return 'requested ' + valuesText(m);
+  if (t.eventType === 'ORDER_MODIFY_REJECTED' || m.reason !== undefined) return 'rejected: ' + (m.reason ?? '(no reason given)');
+  return 'in force ' + valuesText(m);
+};
 $('title').textContent = TITLE;
 
 async function getJson(path) {
@@ -126,9 +136,11 @@ async function drawChart() {
   const { states, edges } = await getJson('/api/machine');
   const svg = $('chart');
   svg.replaceChildren(el('defs', {}, el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' }, el('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#9aa3b5' }))));
+  // A state with no place in STATUS_POS gets one on a row of its own below, and the chart grows.
   let extra = 0;
   const pos = {};
-  for (const s of states) pos[s] = STATUS_POS[s] || [80 + 170 * extra++, 320];
+  for (const s of states) pos[s] = STATUS_POS[s] || [80 + 170 * (extra % 4), 395 + 115 * Math.floor(extra++ / 4)];
+  svg.setAttribute('viewBox', '0 0 820 ' + (Math.max(...Object.values(pos).map((p) => p[1])) + H / 2 + 10));
   for (const e of edges) {
     const [x1, y1] = pos[e.from], [x2, y2] = pos[e.to];
     const dx = x2 - x1, dy = y2 - y1, len = Math.hypot(dx, dy) || 1;
@@ -217,15 +229,45 @@ async function loadDetail() {
   for (const k of ['strategyDirectiveId', 'entryPlanId', 'sizePlanId', 'exitPlanId', 'executionPlanId', 'executionCommandId']) if (c[k]) chain.push([k, c[k]]);
   chain.push(['orderIds', c.orderIds.join(', ')], ['fillIds', c.fillIds.join(', ') || '—']);
   const rows = [
-    ...d.transitions.map((t) => ({ at: t.at, k: 'CHANGE', what: t.seq + '. ' + t.from + ' → ' + t.to + '  ' + t.eventType, why: t.cause })),
+    ...d.transitions.flatMap((t) => [
+      { at: t.at, k: 'CHANGE', what: t.seq + '. ' + t.from + ' → ' + t.to + '  ' + t.eventType, why: t.cause },
+      ...(t.modification ? [{ at: t.at, k: 'MODIFY', what: modifyText(t), why: t.modification.modificationId }] : []),
+    ]),
     ...o.fills.map((f) => ({ at: f.at, k: 'FILL', what: f.quantity + ' @ ' + f.price + (f.commission ? ' (fee ' + f.commission + ' ' + (f.commissionAsset ?? '') + ')' : ''), why: f.venueFillId + ' → ' + f.fillId })),
     ...d.anomalies.map((a) => ({ at: a.at, k: 'ANOMALY', what: a.kind, why: a.reason })),
-  ].sort((a, b) => a.at - b.at);
+  ].sort((a, b) => a.at - b.at); // stable: a modify's row stays right after its change
   const dl = (pairs) => el('dl', {}, ...pairs.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
-  $('detail').replaceChildren(dl(facts), el('h2', {}, 'Timeline'),
+  $('detail').replaceChildren(dl(facts), ...modificationsOf(o, d.transitions), el('h2', {}, 'Timeline'),
     el('table', { id: 'timeline' }, el('thead', {}, el('tr', {}, el('th', {}, 'at'), el('th', {}, ''), el('th', {}, 'what'), el('th', {}, 'cause / ids'))),
       el('tbody', {}, ...rows.map((r) => el('tr', { class: 'k-' + r.k }, el('td', {}, fmtTime(r.at)), el('td', {}, r.k), el('td', {}, r.what), el('td', {}, r.why))))),
     el('h2', {}, 'Causality chain'), dl(chain));
+}
+
+/**
+ * A modified order's values as placed next to those in force, and its modifications: what was
+ * asked and when, and what came of it (the values the venue put in force, or why it refused) and when.
+ */
+function modificationsOf(o, transitions) {
+  const mods = o.modifications ?? [];
+  if (mods.length === 0) return [];
+  const original = o.originalDetails ?? o.orderDetails;
+  const keys = VALUE_KEYS.filter((k) => original[k] !== undefined || o.orderDetails[k] !== undefined);
+  const values = el('table', { id: 'values' }, el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', { class: 'n' }, 'original'), el('th', { class: 'n' }, 'in force'))),
+    el('tbody', {}, ...keys.map((k) => el('tr', { 'data-value': k }, el('td', {}, k), el('td', { class: 'n' }, original[k] ?? '—'),
+      el('td', { class: 'n' + (original[k] === o.orderDetails[k] ? '' : ' changed') }, o.orderDetails[k] ?? '—')))));
+  const answerOf = (id) => transitions.filter((t) => t.modification?.modificationId === id && t.eventType !== 'ORDER_MODIFY_REQUESTED').at(-1);
+  const list = el('table', { id: 'modifications' }, el('thead', {}, el('tr', {}, el('th', {}, 'modify'), el('th', {}, 'requested'), el('th', {}, 'at'), el('th', {}, 'outcome'), el('th', {}, 'at'))),
+    el('tbody', {}, ...mods.map((m) => {
+      const answer = answerOf(m.modificationId);
+      const outcome = m.status === 'PENDING' ? 'PENDING'
+        : m.status === 'REJECTED' ? 'REJECTED: ' + (m.reason ?? '(no reason given)')
+        : 'ACCEPTED, in force ' + valuesText(answer?.modification ?? m.requested);
+      // Shown as its number after the OrderID ('.1'), the whole id on hover: the panel is narrow.
+      const n = m.modificationId.startsWith(o.orderId + '.') ? m.modificationId.slice(o.orderId.length) : m.modificationId;
+      return el('tr', { 'data-modification': m.modificationId }, el('td', { title: m.modificationId }, n), el('td', {}, valuesText(m.requested)),
+        el('td', {}, fmtTime(m.at)), el('td', {}, outcome), el('td', {}, answer ? fmtTime(answer.at) : '—'));
+    })));
+  return [el('h2', {}, 'Values: original and in force'), values, el('h2', {}, 'Modifications'), list];
 }
 
 // ── Live updates ──────────────────────────────────────────────────────────

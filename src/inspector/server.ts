@@ -1,8 +1,9 @@
 /**
  * The local state inspector: an HTTP and WebSocket server on 127.0.0.1 that shows, live, the order
  * state chart drawn from the machine definition with the number of orders in each state, a
- * filterable, paged list of orders, and for a chosen order its timeline and causality chain, all
- * read from the ledger. Updates are batched (at most one push per `pushIntervalMs`), so a reply
+ * filterable, paged list of orders, and for a chosen order its timeline (with each modification:
+ * the values asked, then those in force or why the venue refused), its values as placed next to
+ * those in force, and its causality chain, all read from the ledger. Updates are batched (at most one push per `pushIntervalMs`), so a reply
  * rate of thousands per second costs the page a few refreshes per second.
  */
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';

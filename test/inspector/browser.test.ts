@@ -3,7 +3,9 @@
  * @sparticuz/chromium ships in npm): orders run through the handler and the simulated venue, and
  * the page's state counts, list and timeline must show what the ledger holds, follow new replies
  * within a second, filter by state and text, and stay usable with 10,000 orders under 1,000
- * changes a second. The server must refuse requests not addressed to this machine.
+ * changes a second; a modified order's modifications (asked, in force, refused and why) and its
+ * values as placed next to those in force must show in its detail, and MODIFY_PENDING in the
+ * chart. The server must refuse requests not addressed to this machine.
  */
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
@@ -131,6 +133,148 @@ describe('the state inspector in a browser', () => {
       await page.close();
       await inspector.close();
       await s.handler.stop();
+    }
+  });
+
+  it('draws MODIFY_PENDING and shows an order’s modifications, accepted and refused, and its original values', async () => {
+    // No fills by themselves, every venue call answered in its result: the test decides the race.
+    const clock = createManualClock(Date.UTC(2026, 0, 5, 9));
+    const ledger = createMemoryLedger({ strategyId: 'MODIFY' });
+    const venue = createSimulatedExchange({
+      clock,
+      seed: 7,
+      fillProbability: 0,
+      rejectRate: 0,
+      ackInResultRate: 1,
+      prices: { BTC_USDT: '60000' },
+    });
+    const handler = await createExecutionHandler({ strategyId: 'MODIFY', connector: venue, ledger, clock });
+    const place = async (): Promise<string> => {
+      const { orderIds } = await handler.execute({
+        directiveId: `DIR_${clock.now()}`,
+        causality: chain(),
+        orders: [limit('1', '59000')],
+      });
+      await clock.advance(100);
+      return orderIds[0]!;
+    };
+    const id = await place();
+    expect(handler.order(id)!.status).toBe('OPEN');
+    // Accepted: a bigger size at a better price.
+    expect(await handler.modify(id, { quantity: '2', price: '59500' })).toBe(true);
+    await clock.advance(100);
+    expect(handler.order(id)).toMatchObject({ status: 'OPEN', orderDetails: { quantity: '2', price: '59500' } });
+    // Refused: the venue fills the order while the next modify is on its way (FIX D9).
+    expect(await handler.modify(id, { price: '59800' })).toBe(true);
+    venue.trade(id);
+    await clock.advance(100);
+    await handler.settle();
+    expect(handler.order(id)).toMatchObject({ status: 'FILLED', orderDetails: { quantity: '2', price: '59500' } });
+    // Another order whose modify the venue has not answered yet: MODIFY_PENDING has a count.
+    const pending = await place();
+    expect(await handler.modify(pending, { price: '59100' })).toBe(true); // the clock stands: no answer yet
+    expect(handler.order(pending)!.status).toBe('MODIFY_PENDING');
+
+    const order = (await ledger.getOrder(id))!;
+    const transitions = await ledger.getTransitions(id);
+    const rejected = transitions.find((t) => t.eventType === 'ORDER_MODIFY_REJECTED')!;
+    expect(rejected.modification).toMatchObject({ modificationId: `${id}.2`, reason: 'order is FILLED' });
+    expect(order.originalDetails).toMatchObject({ quantity: '1', price: '59000' });
+    expect(order.modifications).toMatchObject([
+      { modificationId: `${id}.1`, status: 'ACCEPTED' },
+      { modificationId: `${id}.2`, status: 'REJECTED', reason: 'order is FILLED' },
+    ]);
+
+    const inspector = await startInspector({ ledger, port: 0 });
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(inspector.url);
+      await page.waitForSelector('#orders tbody tr');
+      // The chart: MODIFY_PENDING drawn inside it with its count, and its edges from the machine.
+      expect(await chartCounts(page)).toEqual(await ledgerCounts(ledger));
+      expect((await chartCounts(page)).MODIFY_PENDING).toBe(1);
+      const node = await page.$eval('.node[data-status="MODIFY_PENDING"] rect', (r) => {
+        const box = (r as SVGRectElement).getBBox();
+        const view = (r as SVGRectElement).ownerSVGElement!.viewBox.baseVal;
+        return {
+          inside: box.y >= view.y && box.y + box.height <= view.y + view.height && box.x + box.width <= view.width,
+          fill: getComputedStyle(r).fill,
+        };
+      });
+      expect(node.inside).toBe(true);
+      expect(node.fill).not.toBe('rgb(0, 0, 0)'); // coloured, so its name and count can be read
+      const edges = await page.$$eval('#chart .edge title', (ts) => ts.map((t) => t.textContent!.split(':')[0]));
+      for (const e of [
+        'OPEN → MODIFY_PENDING',
+        'PARTIALLY_FILLED → MODIFY_PENDING',
+        'MODIFY_PENDING → OPEN',
+        'MODIFY_PENDING → FILLED',
+        'MODIFY_PENDING → CANCEL_PENDING',
+        'CANCEL_PENDING → MODIFY_PENDING',
+      ])
+        expect(edges).toContain(e);
+      await page.click('.node[data-status="MODIFY_PENDING"]');
+      await page.waitForFunction(() => document.getElementById('range')?.textContent === '1–1 of 1');
+      expect(await page.textContent('#orders tbody tr td')).toBe(pending);
+      await page.click('.node[data-status="MODIFY_PENDING"]');
+
+      // The modified order: each modification in its timeline, after the change that recorded it.
+      await page.waitForSelector(`#orders tbody tr[data-order="${id}"]`);
+      await page.click(`#orders tbody tr[data-order="${id}"]`);
+      await page.waitForFunction((oid) => document.getElementById('detail-id')?.textContent === oid, id);
+      const timeline = await page.$$eval('#timeline tbody tr', (trs) =>
+        trs.map((tr) => [...tr.children].map((td) => td.textContent)),
+      );
+      const fmt = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+      const modifyRows = timeline.filter((r) => r[1] === 'MODIFY');
+      const at = (eventType: string, n: number) => fmt(transitions.filter((t) => t.eventType === eventType)[n]!.at);
+      expect(modifyRows).toEqual([
+        [at('ORDER_MODIFY_REQUESTED', 0), 'MODIFY', 'requested quantity 2, price 59500', `${id}.1`],
+        [at('ORDER_MODIFIED', 0), 'MODIFY', 'in force quantity 2, price 59500', `${id}.1`],
+        [at('ORDER_MODIFY_REQUESTED', 1), 'MODIFY', 'requested price 59800', `${id}.2`],
+        [at('ORDER_MODIFY_REJECTED', 0), 'MODIFY', 'rejected: order is FILLED', `${id}.2`],
+      ]);
+      for (const t of transitions.filter((x) => x.modification)) {
+        const i = timeline.findIndex((r) => r[2] === `${t.seq}. ${t.from} → ${t.to}  ${t.eventType}`);
+        expect(timeline[i + 1]![1]).toBe('MODIFY');
+      }
+      expect(timeline.filter((r) => r[1] === 'CHANGE')).toHaveLength(transitions.length);
+      // Original next to the values in force, and each modification's outcome with its times.
+      const values = await page.$$eval('#values tbody tr', (trs) =>
+        trs.map((tr) => [...tr.children].map((td) => td.textContent)),
+      );
+      expect(values).toEqual([
+        ['quantity', '1', '2'],
+        ['price', '59000', '59500'],
+      ]);
+      const mods = await page.$$eval('#modifications tbody tr', (trs) =>
+        trs.map((tr) => [tr.getAttribute('data-modification'), ...[...tr.children].map((td) => td.textContent)]),
+      );
+      expect(mods).toEqual([
+        [
+          `${id}.1`,
+          '.1',
+          'quantity 2, price 59500',
+          at('ORDER_MODIFY_REQUESTED', 0),
+          'ACCEPTED, in force quantity 2, price 59500',
+          at('ORDER_MODIFIED', 0),
+        ],
+        [
+          `${id}.2`,
+          '.2',
+          'price 59800',
+          at('ORDER_MODIFY_REQUESTED', 1),
+          'REJECTED: order is FILLED',
+          at('ORDER_MODIFY_REJECTED', 0),
+        ],
+      ]);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await inspector.close();
+      await handler.stop();
     }
   });
 
