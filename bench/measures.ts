@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { createActor } from 'xstate';
 import { orderMachine } from '../machines/order.js';
 import { type ManualClock, createManualClock } from '../src/clock.js';
+import type { ExchangeConnector } from '../src/connector/types.js';
 import { type ExecutionHandler, createExecutionHandler } from '../src/handler/create.js';
 import { createMemoryLedger } from '../src/ledger/memory.js';
 import { type PostgresLedger, connectPostgresLedger } from '../src/ledger/postgres.js';
@@ -17,7 +18,7 @@ import { openSqliteLedger } from '../src/ledger/sqlite.js';
 import type { StrategyLedger } from '../src/ledger/types.js';
 import { hash53 } from '../src/hash.js';
 import { seededRandom } from '../src/random.js';
-import { RAW_EVENTS, directiveOf, instantVenue, lifecycleReplies } from './fixtures.js';
+import { RAW_EVENTS, answeringVenue, directiveOf, instantVenue, lifecycleReplies } from './fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9);
 const BATCH = 250;
@@ -33,11 +34,12 @@ async function newHandler(
   ledger: StrategyLedger,
   strategyId = 'BENCH',
   seed = 0,
+  clock = createManualClock(T0),
+  connector: ExchangeConnector = instantVenue,
 ): Promise<ExecutionHandler & { clock: ManualClock }> {
-  const clock = createManualClock(T0);
   const handler = await createExecutionHandler({
     strategyId,
-    connector: instantVenue,
+    connector,
     ledger,
     clock,
     // Per strategy and run, so handlers sharing one PostgreSQL schema never mint the same OrderIDs.
@@ -146,6 +148,87 @@ export async function replyLatency(n: number): Promise<{ handler: [number, numbe
     handler: [percentile(handlerTimes, 0.5), percentile(handlerTimes, 0.99)],
     raw: [percentile(rawTimes, 0.5), percentile(rawTimes, 0.99)],
   };
+}
+
+/** A round trip that produced no event in this long is a failure of the benchmark, not a slow one. */
+const ROUND_TRIP_LIMIT_MS = 10_000;
+
+/**
+ * p50/p99 of modify() → durable ORDER_MODIFIED and of cancel() → durable ORDER_CANCELLED, on one
+ * handler, memory ledger and venue that answers both on its stream at once. `n` pairs of open
+ * orders, one round trip at a time, the two kinds alternating (which goes first too) so drift on
+ * the machine falls on both; `n / 10` pairs first to warm up, not counted.
+ */
+export async function modifyRoundTrip(n: number): Promise<{ modify: [number, number]; cancel: [number, number] }> {
+  const ledger = createMemoryLedger({ strategyId: 'BENCH' });
+  const clock = createManualClock(T0);
+  const handler = await newHandler(ledger, 'BENCH', 0, clock, answeringVenue(clock));
+  const waiting = new Map<string, { eventType: string; heard: (at: number) => void }>();
+  ledger.subscribe((e) => {
+    const w = e.orderId === undefined ? undefined : waiting.get(e.orderId);
+    if (w && w.eventType === e.eventType) {
+      waiting.delete(e.orderId!);
+      w.heard(performance.now());
+    }
+  });
+  const roundTrip = async (orderId: string, eventType: string, call: () => Promise<boolean>): Promise<number> => {
+    let timer: NodeJS.Timeout | undefined;
+    const heard = new Promise<number>((resolve, reject) => {
+      waiting.set(orderId, { eventType, heard: resolve });
+      timer = setTimeout(() => reject(new Error(`no ${eventType} for ${orderId}`)), ROUND_TRIP_LIMIT_MS);
+    });
+    const t = performance.now();
+    if (!(await call())) throw new Error(`${eventType}: the handler refused the request for ${orderId}`);
+    const at = await heard;
+    clearTimeout(timer);
+    return at - t;
+  };
+  const warm = Math.ceil(n / 10);
+  const ids = await openOrders(handler, 2 * (warm + n));
+  const modifyTimes: number[] = [];
+  const cancelTimes: number[] = [];
+  for (let i = 0; i < warm + n; i++) {
+    const [modified, cancelled] = [ids[2 * i]!, ids[2 * i + 1]!];
+    const modify = () => roundTrip(modified, 'ORDER_MODIFIED', () => handler.modify(modified, { price: '99' }));
+    const cancel = () => roundTrip(cancelled, 'ORDER_CANCELLED', () => handler.cancel(cancelled));
+    let m: number;
+    let c: number;
+    if (i % 2 === 0) {
+      m = await modify();
+      c = await cancel();
+    } else {
+      c = await cancel();
+      m = await modify();
+    }
+    if (i >= warm) {
+      modifyTimes.push(m);
+      cancelTimes.push(c);
+    }
+    await handler.clock.advance(1);
+  }
+  await handler.stop();
+  modifyTimes.sort((a, b) => a - b);
+  cancelTimes.sort((a, b) => a - b);
+  return {
+    modify: [percentile(modifyTimes, 0.5), percentile(modifyTimes, 0.99)],
+    cancel: [percentile(cancelTimes, 0.5), percentile(cancelTimes, 0.99)],
+  };
+}
+
+/** Places `n` orders of one handler and acknowledges them, `BATCH` at a time: `n` OPEN orders. */
+async function openOrders(handler: ExecutionHandler & { clock: ManualClock }, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let start = 0; start < n; start += BATCH) {
+    const count = Math.min(BATCH, n - start);
+    const batch = await Promise.all(
+      Array.from({ length: count }, async (_, k) => (await handler.execute(directiveOf(start + k))).orderIds[0]!),
+    );
+    await Promise.all(batch.map((id) => handler.onExchangeReply(lifecycleReplies(id, T0)[0])));
+    await handler.clock.advance(count);
+    ids.push(...batch);
+  }
+  await handler.settle();
+  return ids;
 }
 
 function heapUsed(): number {
