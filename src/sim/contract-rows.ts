@@ -1,16 +1,18 @@
 /**
- * Contract section 4 event by event: each row says, for an order in some status, which event, on
- * what condition of the order, leads to which status and what else it does. Written by hand from
- * `shared/contract.md` (the table and the rules under it), with `docs/adr/0001-contract-readings.md`
- * where the contract is silent; nothing is read from `machines/` (a test checks that no
- * `src/sim/contract-*` file imports from it). `contract-table.ts` states the same section as bare
- * status changes; a test checks the two statements agree.
+ * Contract sections 4 and 4b event by event (section 4b's rows are in `contract-rows-4b.ts`): each
+ * row says, for an order in some status, which event, on what condition of the order, leads to
+ * which status and what else it does. Written by hand from `shared/contract.md` (the tables and the
+ * rules under them), with `docs/adr/0001-contract-readings.md` where the contract is silent; nothing
+ * is read from `machines/` (a test checks that no `src/sim/contract-*` file imports from it).
+ * `contract-table.ts` states the same sections as bare status changes; a test checks the two
+ * statements agree.
  *
  * The rows judge news after it was classified: an exact repeat, a fill with a known `venueFillId`,
  * an ACCEPTED with the known venue id, a CANCEL_REJECTED with no cancel outstanding are
  * `duplicate` before any row is looked at. A reply that no row takes changes nothing (LATE_REPLY).
  */
 import type { AnomalyKind, OrderStatus } from '../types.js';
+import { SECTION_4B_ROWS } from './contract-rows-4b.js';
 
 /** How much of the order is filled: nothing, part of it, or all of it (or more). */
 export type FillsState = 'none' | 'some' | 'complete';
@@ -32,13 +34,19 @@ export interface OrderFacts {
   cancelOutstanding: boolean;
   /** The ack deadline has passed (before it, "the venue does not know it" may mean "not arrived yet"). */
   pastAckDeadline: boolean;
+  /** Section 4b: a modify awaits the venue's word (also on an order that ended with it outstanding). */
+  modifyOutstanding: boolean;
+  /** Section 4b: the outstanding modify asks for a quantity above the quantity in force. */
+  modifyRaises: boolean;
 }
 
 /**
  * News for an order, as the contract's table names it. ACCEPTED, FILL, REJECTED, CANCELLED,
  * EXPIRED and CANCEL_REJECTED are the venue's replies (or what a query answer stands for);
  * CANCEL is `cancel()`; NOT_FOUND is the venue, asked, not knowing the order (an answer that is
- * not stale); ACK_TIMEOUT is the ack deadline passed with the queries spent unanswered.
+ * not stale); ACK_TIMEOUT is the ack deadline passed with the queries spent unanswered. Section
+ * 4b: MODIFY is `modify()` passing its validation; MODIFIED and MODIFY_REJECTED are the venue's
+ * replies, or the query answers that count as them.
  */
 export type ContractEvent =
   | { type: 'ACCEPTED' }
@@ -50,12 +58,17 @@ export type ContractEvent =
   | { type: 'CANCEL_REJECTED' }
   | { type: 'CANCEL' }
   | { type: 'NOT_FOUND' }
-  | { type: 'ACK_TIMEOUT' };
+  | { type: 'ACK_TIMEOUT' }
+  /** `raises`: the requested quantity is above the quantity in force. */
+  | { type: 'MODIFY'; raises: boolean }
+  /** `completes`: the filled quantity reaches the quantity the MODIFIED puts in force. */
+  | { type: 'MODIFIED'; completes: boolean }
+  | { type: 'MODIFY_REJECTED' };
 
 /** The name of a contract event. */
 export type ContractEventType = ContractEvent['type'];
 
-/** Every contract event, FILL in both of its kinds. */
+/** Every contract event, FILL, MODIFY and MODIFIED in both of their kinds. */
 export const CONTRACT_EVENTS: readonly ContractEvent[] = [
   { type: 'ACCEPTED' },
   { type: 'FILL', completes: false },
@@ -67,6 +80,11 @@ export const CONTRACT_EVENTS: readonly ContractEvent[] = [
   { type: 'CANCEL' },
   { type: 'NOT_FOUND' },
   { type: 'ACK_TIMEOUT' },
+  { type: 'MODIFY', raises: false },
+  { type: 'MODIFY', raises: true },
+  { type: 'MODIFIED', completes: false },
+  { type: 'MODIFIED', completes: true },
+  { type: 'MODIFY_REJECTED' },
 ];
 
 /** One row: in a status of `from`, `event`, when `when` holds, leads to `to` and does `cancel`. */
@@ -77,10 +95,12 @@ export interface ContractRow {
   event: ContractEventType;
   /** The condition on the order (and the fill); the row applies only when it holds. */
   when?: (facts: OrderFacts, event: ContractEvent) => boolean;
-  /** The status after the event: a status, `same` (unchanged), or decided from the order's facts. */
-  to: OrderStatus | 'same' | ((facts: OrderFacts) => OrderStatus);
+  /** The status after the event: a status, `same` (unchanged), or decided from the order's facts and the event. */
+  to: OrderStatus | 'same' | ((facts: OrderFacts, event: ContractEvent) => OrderStatus);
   /** A cancel is sent (first time or again), or the outstanding one is settled. */
   cancel?: 'send' | 'settle';
+  /** Section 4b: a modify is sent, or the outstanding one is resolved (MODIFIED or MODIFY_REJECTED). */
+  modify?: 'send' | 'settle';
   /** The anomaly the row records besides applying the event. */
   records?: AnomalyKind;
   /** The reply's outcome when it is not `applied`. */
@@ -167,7 +187,8 @@ export const SECTION_4_ROWS: readonly ContractRow[] = [
     says: 'CANCEL_PENDING | CANCEL_REJECTED | PARTIALLY_FILLED if it has fills, else OPEN if acknowledged, else PENDING',
     from: ['CANCEL_PENDING'],
     event: 'CANCEL_REJECTED',
-    when: (f) => !f.gaveUp,
+    // With a modify outstanding section 4b's row takes it: back to MODIFY_PENDING.
+    when: (f) => !f.gaveUp && !f.modifyOutstanding,
     to: (f) => (f.fills !== 'none' ? 'PARTIALLY_FILLED' : f.acknowledged ? 'OPEN' : 'PENDING'),
     cancel: 'settle',
   },
@@ -303,9 +324,12 @@ export const SECTION_4_ROWS: readonly ContractRow[] = [
   },
 ];
 
+/** Every row of sections 4 and 4b. */
+export const CONTRACT_ROWS: readonly ContractRow[] = [...SECTION_4_ROWS, ...SECTION_4B_ROWS];
+
 /** The rows that take `event` for an order with these facts (the rows never overlap: at most one). */
 export function rowsFor(facts: OrderFacts, event: ContractEvent): ContractRow[] {
-  return SECTION_4_ROWS.filter(
+  return CONTRACT_ROWS.filter(
     (r) => r.event === event.type && r.from.includes(facts.status) && (r.when === undefined || r.when(facts, event)),
   );
 }
@@ -318,13 +342,13 @@ export interface ContractStep {
   facts: OrderFacts;
 }
 
-/** Applies `event` to an order with `facts` by the rows of section 4; without a row nothing changes. */
+/** Applies `event` to an order with `facts` by the rows of sections 4 and 4b; without a row nothing changes. */
 export function contractStep(facts: OrderFacts, event: ContractEvent): ContractStep {
   const rows = rowsFor(facts, event);
   if (rows.length > 1) throw new Error(`Invariant: one contract row per event, got ${rows.length} for ${event.type}`);
   const row = rows[0];
   if (!row) return { row, from: facts.status, to: facts.status, facts };
-  const to = row.to === 'same' ? facts.status : typeof row.to === 'function' ? row.to(facts) : row.to;
+  const to = row.to === 'same' ? facts.status : typeof row.to === 'function' ? row.to(facts, event) : row.to;
   const next: OrderFacts = { ...facts, status: to };
   if (event.type === 'ACCEPTED') next.acknowledged = true;
   if (event.type === 'FILL') next.fills = event.completes ? 'complete' : 'some';
@@ -335,7 +359,24 @@ export function contractStep(facts: OrderFacts, event: ContractEvent): ContractS
   // An order that reached a final status has no cancel to wait for.
   if (row.cancel === 'settle' || (FINAL.includes(to) && !FINAL.includes(facts.status))) next.cancelOutstanding = false;
   if (row.cancel === 'send') next.cancelOutstanding = true;
+  modifyFacts(next, facts, event, row, to);
   return { row, from: facts.status, to, facts: next };
+}
+
+/** Section 4b's facts after a row was taken: the modify outstanding, and fills against the values a MODIFIED put in force. */
+function modifyFacts(next: OrderFacts, facts: OrderFacts, event: ContractEvent, row: ContractRow, to: OrderStatus) {
+  if (event.type === 'MODIFIED') next.fills = event.completes ? 'complete' : facts.fills === 'none' ? 'none' : 'some';
+  // Only FILLED, CANCELLED and EXPIRED keep a modify outstanding (asked about until resolved): a
+  // REJECTED order, or one the venue does not know, has nothing left there to modify.
+  const ends = to === 'REJECTED' || (event.type === 'NOT_FOUND' && to === 'CANCELLED');
+  if (row.modify === 'settle' || (ends && to !== facts.status)) {
+    next.modifyOutstanding = false;
+    next.modifyRaises = false;
+  }
+  if (row.modify === 'send' && event.type === 'MODIFY') {
+    next.modifyOutstanding = true;
+    next.modifyRaises = event.raises;
+  }
 }
 
 /** The facts of an order just recorded and sent. */
@@ -348,6 +389,8 @@ export function initialFacts(): OrderFacts {
     venueReportedFinal: false,
     cancelOutstanding: false,
     pastAckDeadline: false,
+    modifyOutstanding: false,
+    modifyRaises: false,
   };
 }
 
@@ -358,6 +401,7 @@ export function allFacts(): OrderFacts[] {
     'OPEN',
     'PARTIALLY_FILLED',
     'FILLED',
+    'MODIFY_PENDING',
     'CANCEL_PENDING',
     'CANCELLED',
     'REJECTED',
@@ -373,14 +417,18 @@ export function allFacts(): OrderFacts[] {
           for (const venueReportedFinal of bools)
             for (const cancelOutstanding of bools)
               for (const pastAckDeadline of bools)
-                out.push({
-                  status,
-                  fills,
-                  acknowledged,
-                  gaveUp,
-                  venueReportedFinal,
-                  cancelOutstanding,
-                  pastAckDeadline,
-                });
+                for (const modifyOutstanding of bools)
+                  for (const modifyRaises of bools)
+                    out.push({
+                      status,
+                      fills,
+                      acknowledged,
+                      gaveUp,
+                      venueReportedFinal,
+                      cancelOutstanding,
+                      pastAckDeadline,
+                      modifyOutstanding,
+                      modifyRaises,
+                    });
   return out;
 }
