@@ -3,18 +3,19 @@
  * state of the machine (xstate/graph over its definition) and of the reference model (the
  * event-level contract rows of src/sim/contract-rows.ts, via test/support/reference-model.ts), each
  * extended by every stimulus, are run against the real handler (replies through onExchangeReply,
- * cancel(), "the venue does not know it" through the ack-deadline query or reconcile(), the ack
- * timeout through the manual clock). After every step the status, filled quantity, reply outcome,
- * cancel() result and each ledger change recorded are checked against the reference model and
- * the contract's legal edges. The paths must together take every transition of the machine and
- * every row of the contract.
+ * MODIFIED and MODIFY_REJECTED included, cancel() and modify() (a raise to 2, a cut to 0.5), "the
+ * venue does not know it" through the ack-deadline query or reconcile(), the ack timeout through
+ * the manual clock). After every step the status, filled quantity, quantity in force, leaves,
+ * reply outcome, cancel() and modify() results and each ledger change recorded are checked
+ * against the reference model and the contract's legal edges. The paths must together take every
+ * status transition of the machine and every row of the contract, sections 4 and 4b.
  */
 import { type SnapshotFrom, getInitialSnapshot, getNextSnapshot } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { type OrderEvent, orderMachine } from '../../machines/order.js';
 import { transitionTable } from '../../machines/transition-table.js';
 import { decCmp } from '../../src/decimal.js';
-import { SECTION_4_ROWS, contractStep } from '../../src/sim/contract-rows.js';
+import { CONTRACT_ROWS, contractStep } from '../../src/sim/contract-rows.js';
 import { isLegalChange } from '../../src/sim/contract-table.js';
 import type { OrderStatus } from '../../src/types.js';
 import { type Harness, T0, TIMING, harness } from '../support/harness.js';
@@ -26,17 +27,36 @@ import {
   cloneRefOrder,
   fromMilli,
   newRefOrder,
+  toMilli,
   refCancel,
+  refModify,
   refNotFound,
   refReply,
   refStatus,
   refTimePasses,
+  refViewShowsModifyPending,
 } from '../support/reference-model.js';
 
-/** What the test does to an order: a venue reply, cancel(), a query answered "not known", the ack timeout. */
+/**
+ * What the test does to an order: a venue reply, cancel(), modify() to a new total quantity, a
+ * query answered "not known", the ack timeout. MODIFIED confirms the outstanding modify's quantity
+ * (with none outstanding, the venue cut the order to 0.5 on its own).
+ */
 type Stimulus =
-  | { type: 'ACCEPTED' | 'REJECTED' | 'CANCELLED' | 'EXPIRED' | 'CANCEL_REJECTED' | 'CANCEL' | 'NOT_FOUND' }
+  | {
+      type:
+        | 'ACCEPTED'
+        | 'REJECTED'
+        | 'CANCELLED'
+        | 'EXPIRED'
+        | 'CANCEL_REJECTED'
+        | 'CANCEL'
+        | 'NOT_FOUND'
+        | 'MODIFIED'
+        | 'MODIFY_REJECTED';
+    }
   | { type: 'FILL'; quantity: '0.3' | '1' }
+  | { type: 'MODIFY'; quantity: '2' | '0.5' }
   | { type: 'ACK_TIMEOUT' };
 
 const STIMULI: readonly Stimulus[] = [
@@ -50,13 +70,23 @@ const STIMULI: readonly Stimulus[] = [
   { type: 'CANCEL' },
   { type: 'NOT_FOUND' },
   { type: 'ACK_TIMEOUT' },
+  { type: 'MODIFY', quantity: '2' },
+  { type: 'MODIFY', quantity: '0.5' },
+  { type: 'MODIFIED' },
+  { type: 'MODIFY_REJECTED' },
 ];
 
 /** The ack timeout only for a PENDING order: time passing elsewhere starts protocols the paths do not follow. */
 const stimuliFor = (status: string): Stimulus[] =>
   STIMULI.filter((s) => s.type !== 'ACK_TIMEOUT' || status === 'PENDING');
-const nameOf = (s: Stimulus): string => (s.type === 'FILL' ? `FILL ${s.quantity}` : s.type);
+const nameOf = (s: Stimulus): string => ('quantity' in s ? `${s.type} ${s.quantity}` : s.type);
 const QUANTITY = 1000; // the harness's order: LIMIT 1 @ 100, in thousandths
+/**
+ * The quantity a MODIFIED stimulus puts in force: the outstanding modify's, or, with none
+ * outstanding, a cut to 0.5 the venue made on its own (the contract: values applied, LATE_REPLY).
+ */
+const modifiedQuantity = (requested: number | string | undefined): string =>
+  requested === undefined ? '0.5' : typeof requested === 'number' ? fromMilli(requested) : requested;
 
 // ─── The one place that reads the machine's internals (event and context field names) ─────────
 
@@ -88,7 +118,7 @@ function machineEventsOf(s: Snap, st: Stimulus): OrderEvent[] | undefined {
     case 'CANCEL_REJECTED':
       return c.cancelOutstanding ? [{ type: 'CANCEL_REJECTED', reason: 'no', at }] : undefined;
     case 'CANCEL':
-      return ['PENDING', 'OPEN', 'PARTIALLY_FILLED', 'TIMED_OUT'].includes(status)
+      return ['PENDING', 'OPEN', 'PARTIALLY_FILLED', 'MODIFY_PENDING', 'TIMED_OUT'].includes(status)
         ? [{ type: 'CANCEL', at }]
         : undefined;
     case 'NOT_FOUND': {
@@ -103,6 +133,15 @@ function machineEventsOf(s: Snap, st: Stimulus): OrderEvent[] | undefined {
       const wakes = TIMING.queryRetries + 2; // the deadline, each slot, then the decision
       return Array.from({ length: wakes }, (_, i) => ({ type: 'WAKE', at: start + i * TIMING.queryIntervalMs }));
     }
+    case 'MODIFY':
+      // modify() throws ValidationError for a quantity not above the filled one: no event.
+      return decCmp(st.quantity, c.filledQuantity) <= 0
+        ? undefined
+        : [{ type: 'MODIFY', changes: { quantity: st.quantity }, at }];
+    case 'MODIFIED':
+      return [{ type: 'MODIFIED', quantity: modifiedQuantity(c.modify?.requested.quantity), at }];
+    case 'MODIFY_REJECTED':
+      return c.modify ? [{ type: 'MODIFY_REJECTED', reason: 'no', at }] : undefined;
   }
 }
 
@@ -122,7 +161,18 @@ function machineStateKey(s: Snap): string {
   const c = s.context;
   const fills =
     decCmp(c.filledQuantity, '0') === 0 ? 'none' : decCmp(c.filledQuantity, c.quantity) >= 0 ? 'full' : 'some';
-  return JSON.stringify([s.value, c.acknowledged, c.gaveUp, c.cancelOutstanding, c.venueOrderId !== null, fills]);
+  // A modify outstanding: whether it raises the quantity, and whether the fills reach what it asks.
+  const asked = c.modify?.requested.quantity ?? c.quantity;
+  const modify = c.modify && [decCmp(asked, c.quantity) > 0, decCmp(c.filledQuantity, asked) >= 0];
+  return JSON.stringify([
+    s.value,
+    c.acknowledged,
+    c.gaveUp,
+    c.cancelOutstanding,
+    c.venueOrderId !== null,
+    fills,
+    modify,
+  ]);
 }
 
 /** Shortest stimulus sequences to every distinct state of the machine (breadth first). */
@@ -162,23 +212,19 @@ function machineTransitionsOf(stimuli: readonly Stimulus[]): string[] {
 }
 
 /**
- * The machine's rows these stimuli can take: every status row. The protocol's own rows (wake-ups
- * outside the ack timeout, query answers and failures, placement failures, news during a query,
- * restoring, and `NOT_FOUND` judged stale or not decisive) are taken by the pure protocol tests
- * (test/machine/order-protocol.test.ts).
+ * The machine's rows these stimuli can take: every status row, section 4b's included. The
+ * protocol's own rows (wake-ups outside the ack timeout, query answers and failures, a query answer
+ * that resolves a modify, placement failures, news during a query, restoring, and `NOT_FOUND`
+ * judged stale or not decisive) are taken by the pure protocol tests
+ * (test/machine/order-protocol.test.ts) and the handler's modify tests.
  */
 const PROTOCOL_EVENTS = new Set(['QUERY_ANSWERED', 'QUERY_FAILED', 'PLACE_FAILED', 'NEWS', 'RESTORED']);
 function statusRows(): string[] {
-  return (
-    transitionTable()
-      .filter((r) => !PROTOCOL_EVENTS.has(r.event))
-      // Section 4b's rows (modify) are taken by the pure protocol tests and the handler's modify tests:
-      // the reference model here states section 4 only.
-      .filter((r) => r.from !== 'MODIFY_PENDING' && r.to !== 'MODIFY_PENDING' && !/^MODIF/.test(r.event))
-      .filter((r) => r.event !== 'WAKE' || r.from === 'PENDING')
-      .filter((r) => !(r.event === 'NOT_FOUND' && r.from === r.to && !r.actions.includes('settleCancel')))
-      .map((r) => `${r.from} --${r.event}--> ${r.to}`)
-  );
+  return transitionTable()
+    .filter((r) => !PROTOCOL_EVENTS.has(r.event))
+    .filter((r) => r.event !== 'WAKE' || r.from === 'PENDING')
+    .filter((r) => !(r.event === 'NOT_FOUND' && r.from === r.to && !r.actions.includes('settleCancel')))
+    .map((r) => `${r.from} --${r.event}--> ${r.to}`);
 }
 
 // ─── The reference: what the contract expects of each stimulus ───────────────────────────────
@@ -191,6 +237,8 @@ interface RefStep {
   expected: RefOutcome;
   /** What cancel() must return, for CANCEL. */
   cancelReturns?: boolean;
+  /** What modify() must return (`invalid`: throw ValidationError), for MODIFY. */
+  modifyReturns?: boolean | 'invalid';
   /** The order in the model after the step. */
   order: RefOrder;
 }
@@ -223,6 +271,14 @@ function referenceStep(o: RefOrder, st: Stimulus, nextFillId: () => string): Omi
       const { returns, step } = refCancel(o, T0);
       return { expected: { outcome: 'applied', step }, cancelReturns: returns };
     }
+    case 'MODIFY': {
+      const { returns, step } = refModify(o, { quantity: toMilli(st.quantity) }, T0);
+      return { expected: { outcome: 'applied', ...(step ? { step } : {}) }, modifyReturns: returns };
+    }
+    case 'MODIFIED':
+      return reply({ type: 'MODIFIED', quantity: modifiedQuantity(o.requested?.quantity), at });
+    case 'MODIFY_REJECTED':
+      return reply({ type: 'MODIFY_REJECTED', reason: 'no', at });
     case 'NOT_FOUND':
       // A PENDING order is asked at its ack deadline; any other by reconcile(), answered at once.
       if (refStatus(o) === 'PENDING') refTimePasses(o, T0 + TIMING.ackTimeoutMs, TIMING);
@@ -235,8 +291,11 @@ function referenceStep(o: RefOrder, st: Stimulus, nextFillId: () => string): Omi
   }
 }
 
-/** What a reference state is, for the traversal. */
-const referenceKey = (o: RefOrder): string => JSON.stringify([o.facts, o.venueOrderId !== undefined]);
+/** What a reference state is, for the traversal: its facts, and whether the fills reach what an outstanding modify asks. */
+const referenceKey = (o: RefOrder): string => {
+  const reached = o.requested?.quantity !== undefined && o.filled >= o.requested.quantity;
+  return JSON.stringify([o.facts, o.venueOrderId !== undefined, reached]);
+};
 
 /** Shortest stimulus sequences to every distinct state of the reference model (breadth first). */
 function referencePaths(): Stimulus[][] {
@@ -286,6 +345,13 @@ async function stimulate(h: Harness, id: string, step: RefStep): Promise<unknown
       await h.advance(0);
       return returned;
     }
+    case 'MODIFY': {
+      const returned = await h.handler
+        .modify(id, { quantity: st.quantity })
+        .catch((e: unknown) => ((e as Error).name === 'ValidationError' ? 'invalid' : Promise.reject(e)));
+      await h.advance(0);
+      return returned;
+    }
     case 'NOT_FOUND':
       h.venue.defaultQuery = null;
       if (h.status(id) === 'PENDING') await h.advance(TIMING.ackTimeoutMs);
@@ -315,10 +381,25 @@ async function checkStep(h: Harness, id: string, step: RefStep, got: unknown, be
     if (expected.anomaly) expect(outcome.anomaly, `anomaly of ${what}`).toBe(expected.anomaly);
   }
   if (step.cancelReturns !== undefined) expect(got, `cancel() on ${from}`).toBe(step.cancelReturns);
+  if (step.modifyReturns !== undefined) expect(got, `modify() on ${from}`).toBe(step.modifyReturns);
   const to = refStatus(step.order);
   expect(h.status(id), `status after ${what}`).toBe(to);
   expect((await h.ledger.getOrder(id))!.status, `ledger status after ${what}`).toBe(to);
-  expect(h.handler.order(id)!.filledQuantity, `filled after ${what}`).toBe(fromMilli(step.order.filled));
+  const view = h.handler.order(id)!;
+  expect(view.filledQuantity, `filled after ${what}`).toBe(fromMilli(step.order.filled));
+  expect(view.orderDetails.quantity, `quantity in force after ${what}`).toBe(fromMilli(step.order.quantity));
+  const working = !['FILLED', 'CANCELLED', 'EXPIRED', 'REJECTED'].includes(to);
+  const leaves = working ? Math.max(0, step.order.quantity - step.order.filled) : 0;
+  expect(view.leavesQuantity, `leaves after ${what}: recomputed as quantity - filled`).toBe(fromMilli(leaves));
+  // The modifications asked (`${orderId}.${n}`, n >= 1); the handler lists one the venue made on its own as `.0`.
+  const asked = (view.modifications ?? []).filter((m) => !m.modificationId.endsWith('.0'));
+  expect(
+    asked.map((m) => m.modificationId),
+    `modification ids sent after ${what}`,
+  ).toEqual(Array.from({ length: step.order.modifies }, (_, n) => `${id}.${n + 1}`));
+  expect(asked.at(-1)?.status === 'PENDING', `a modify outstanding after ${what} (the view's last modification)`).toBe(
+    refViewShowsModifyPending(step.order),
+  );
   const added = (await h.ledger.getTransitions(id)).slice(before);
   // "One reply gives at most one event, named for its main change."
   expect(added.length, `changes recorded for ${what}`).toBeLessThanOrEqual(1);
@@ -349,12 +430,14 @@ describe('path coverage of the order machine, judged by the contract', () => {
       CASES.flatMap((c) => replayReference(c.stimuli).flatMap((s) => s.expected.step?.row?.says ?? [])),
     );
     expect(
-      SECTION_4_ROWS.map((r) => r.says).filter((s) => !rows.has(s)),
+      CONTRACT_ROWS.map((r) => r.says).filter((s) => !rows.has(s)),
       'contract rows no path takes',
     ).toEqual([]);
     const fromMachine = CASES.filter((c) => c.origin === 'machine').length;
+    const modifying = CASES.filter((c) => c.stimuli.some((s) => s.type.startsWith('MODIF'))).length;
+    const rows4b = CONTRACT_ROWS.filter((r) => r.says.startsWith('4b')).length;
     console.log(
-      `path coverage: ${CASES.length} paths (${fromMachine} from the machine's states, ${CASES.length - fromMachine} more from the contract's) take all ${required.size} machine transitions and all ${SECTION_4_ROWS.length} contract rows`,
+      `path coverage: ${CASES.length} paths (${fromMachine} from the machine's states, ${CASES.length - fromMachine} more from the contract's; ${modifying} with modify stimuli) take all ${required.size} machine transitions and all ${CONTRACT_ROWS.length} contract rows (${rows4b} of section 4b)`,
     );
   });
 
