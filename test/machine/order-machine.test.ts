@@ -13,6 +13,7 @@ import { type TransitionRow, legalEdges, transitionTable } from '../../machines/
 import { renderStateMachineDoc } from '../../src/docs/state-machine-doc.js';
 import { CONTRACT_EVENTS, type ContractEvent, allFacts, contractStep } from '../../src/sim/contract-rows.js';
 import { SECTION_4B_EDGES, SECTION_4_EDGES } from '../../src/sim/contract-table.js';
+import { KNOWN_DEVIATIONS } from '../support/reference-model.js';
 
 /**
  * A venue's answer to a query that resolves the outstanding modify (section 4b: "an answer whose
@@ -101,6 +102,36 @@ describe('order machine definition', () => {
       }
     }
     expect([...missing].sort(), 'contract rows the machine lacks').toEqual([]);
+  });
+
+  it('a MODIFIED or MODIFY_REJECTED makes every status change of its rows both as a reply and as a query answer counting as it', () => {
+    const changes = (type: 'MODIFIED' | 'MODIFY_REJECTED'): string[] => {
+      const out = new Set<string>();
+      for (const f of allFacts())
+        for (const e of CONTRACT_EVENTS.filter((x) => x.type === type)) {
+          const step = contractStep(f, e);
+          if (step.to !== step.from) out.add(tripleOf(step.from, type, step.to));
+        }
+      return [...out].sort();
+    };
+    // KNOWN_DEVIATIONS.answerRefusingModifyKeepsFilledCancelPending: the answer's CANCEL_PENDING → FILLED is missing.
+    const known = KNOWN_DEVIATIONS.answerRefusingModifyKeepsFilledCancelPending
+      ? ['CANCEL_PENDING --MODIFY_REJECTED--> FILLED (answer)']
+      : [];
+    const missing: string[] = [];
+    for (const type of ['MODIFIED', 'MODIFY_REJECTED'] as const) {
+      const byReply = new Set(
+        transitionTable().flatMap((r) => (r.event === type ? [tripleOf(r.from, type, r.to)] : [])),
+      );
+      const byAnswer = new Set(
+        transitionTable().flatMap((r) => (answerResolvingModify(r) === type ? [tripleOf(r.from, type, r.to)] : [])),
+      );
+      for (const t of changes(type)) {
+        if (!byReply.has(t)) missing.push(`${t} (reply)`);
+        if (!byAnswer.has(t)) missing.push(`${t} (answer)`);
+      }
+    }
+    expect(missing.sort(), 'status changes of the contract a modify answer lacks').toEqual(known);
   });
 
   it('has no XState delayed transitions: deadlines live in context', () => {
