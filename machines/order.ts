@@ -509,6 +509,12 @@ export const orderMachine = setup({
             actions: ['queryDone', 'applyAnswerModified', 'settleCancel'],
           },
           { guard: 'answerAppliesModify', actions: ['queryDone', 'applyAnswerModified'] },
+          // Refused with the fills already at the quantity in force: FILLED, nothing left to cancel.
+          {
+            guard: 'answerRefusesModifyFilled',
+            target: 'FILLED',
+            actions: ['queryDone', 'refuseModifyByAnswer', 'settleCancel'],
+          },
           { guard: 'answerRefusesModify', actions: ['queryDone', 'refuseModifyByAnswer'] },
           { actions: 'stillWorking' },
         ],

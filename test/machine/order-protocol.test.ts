@@ -263,6 +263,14 @@ describe('the order protocol, step by step', () => {
         { type: 'CANCEL', at: 22 },
         { type: 'FILL', quantity: '0.1', at: 25 },
       ],
+      // A raise outstanding, filled at the old quantity, then cancelled: a refusal leaves it FILLED.
+      [
+        { type: 'ACCEPTED', venueOrderId: 'V1', at: 10 },
+        { type: 'FILL', quantity: '0.5', at: 15 },
+        { type: 'MODIFY', changes: { quantity: '2' }, at: 20 },
+        { type: 'FILL', quantity: '0.5', at: 25 },
+        { type: 'CANCEL', at: 30 },
+      ],
       [{ type: 'ACCEPTED', venueOrderId: 'V1', at: 10 }],
       [{ type: 'FILL', quantity: '0.5', at: 10 }],
       [{ type: 'CANCEL', at: 10 }],

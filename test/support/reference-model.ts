@@ -90,7 +90,7 @@ export const KNOWN_DEVIATIONS = {
    * the handler then sends a cancel for that filled order every slow-pace interval, for good
    * (CANCEL_UNCONFIRMED). A MODIFY_REJECTED reply in the same case does make it FILLED.
    */
-  answerRefusingModifyKeepsFilledCancelPending: true,
+  answerRefusingModifyKeepsFilledCancelPending: false,
   /**
    * Section 4b: an answer showing every requested value "counts as MODIFIED". A MODIFIED reply puts
    * max(new, filled) in force; an answer counted as MODIFIED puts the venue's quantity in force as
