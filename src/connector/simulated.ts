@@ -149,6 +149,16 @@ export interface VenueFillRecord {
   queried: number;
 }
 
+/**
+ * The venue's own record of the cancels asked of one client order id: the virtual time of each
+ * `cancelOrder` call, i.e. when the handler sent it (before the wire's latency or a failure), also
+ * for an order the venue never had.
+ */
+export interface VenueCancelRecord {
+  clientOrderId: string;
+  sentAt: number[];
+}
+
 /** Counters of the simulated venue. */
 export interface SimulatedExchangeStats {
   placements: number;
@@ -171,6 +181,8 @@ export interface SimulatedExchange extends ExchangeConnector {
   venueOrders(): VenueOrder[];
   /** Per order, the fills made and the FILL messages sent (this life of the venue only). */
   fillRecords(): VenueFillRecord[];
+  /** Per client order id, when each cancel of it was sent (this life of the venue only). */
+  cancelRecords(): VenueCancelRecord[];
   /** Replaces the fault rates; `setFaults({})` stops every fault. */
   setFaults(faults: SimulatedFaults): void;
   /** What the venue did so far. */
@@ -206,6 +218,8 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   /** Replaced orders by the modification ids they took as client order ids. */
   const byModification = new Map<string, Working>();
   const modifyMode = options.modifyMode ?? 'amend';
+  /** When each `cancelOrder` call was made, per client order id (see `VenueCancelRecord`). */
+  const cancelsSent = new Map<string, number[]>();
   const replyListeners = new Set<(r: ExchangeReply) => void>();
   const reconnectListeners = new Set<() => void>();
   const counters: SimulatedExchangeStats = {
@@ -539,6 +553,9 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     },
 
     async cancelOrder(r) {
+      const sent = cancelsSent.get(r.clientOrderId) ?? [];
+      if (sent.length === 0) cancelsSent.set(r.clientOrderId, sent);
+      sent.push(clock.now());
       if (chance(faults.cancelErrorRate)) throw new Error('network error: cancel not sent');
       after(latency(), () => {
         const o = find(r);
@@ -611,6 +628,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
         dropped: o.sent.dropped,
         queried: o.sent.queried,
       })),
+    cancelRecords: () => [...cancelsSent].map(([clientOrderId, sentAt]) => ({ clientOrderId, sentAt: [...sentAt] })),
     setFaults(f) {
       faults = { ...f };
     },

@@ -27,6 +27,7 @@ import type {
   RecoveryReport,
   TimeInForce,
 } from '../types.js';
+import { Engine, type EngineActions, type EngineLog } from './engine-log.js';
 
 /** Options of a session. */
 export interface SessionOptions {
@@ -42,6 +43,8 @@ export interface SessionOptions {
   cancelRatePerSecond?: number;
   /** Venue rejection rate; default 0.02. */
   rejectRate?: number;
+  /** Chance a resting order trades at each of the venue's matches (every 100 ms); default the venue's 0.15. */
+  fillProbability?: number;
   /** Called as orders are placed. */
   onProgress?: (placed: number, total: number) => void;
   /** Handler timing overrides (virtual milliseconds). */
@@ -66,6 +69,38 @@ export interface SessionOptions {
   ) => Promise<void>;
   /** Checks made on virtual time once the faults stop (see `ConvergenceWatch`). */
   convergence?: ConvergenceWatch;
+  /** The engine's emergency stop mid-session and its stops of SEQUENTIAL directives; default none. */
+  engine?: EngineActions;
+  /** A venue outage that starts while orders are placed and may outlast the placing; default none. */
+  outage?: VenueOutage;
+}
+
+/**
+ * A venue outage: once `startFraction` of the orders is placed, for `durationMs`, the venue fails
+ * at `severity`: placements, queries and cancels fail, acknowledgements are lost, and half as often
+ * other replies. Long enough for orders to time out (some never reached the venue, some rest there
+ * unseen) and for cancels to go unconfirmed and be re-sent at the slow pace. When the placing ends
+ * first, the session waits for the outage to end, the handler crashing and recovering meanwhile
+ * each second with `restartChance`; the faults stop after it.
+ */
+export interface VenueOutage {
+  startFraction: number;
+  durationMs: number;
+  severity: number;
+  restartChance: number;
+}
+
+/** The venue's faults during `outage`: the session's own, made worse. */
+function outageFaults(faults: SimulatedFaults, outage: VenueOutage): SimulatedFaults {
+  const worse = (rate: number | undefined, to: number) => Math.max(rate ?? 0, to);
+  return {
+    ...faults,
+    placeErrorRate: worse(faults.placeErrorRate, outage.severity),
+    queryErrorRate: worse(faults.queryErrorRate, outage.severity),
+    cancelErrorRate: worse(faults.cancelErrorRate, outage.severity),
+    lostAckRate: worse(faults.lostAckRate, outage.severity),
+    dropRate: worse(faults.dropRate, outage.severity / 2),
+  };
 }
 
 /** The handler timings a session runs with: the ones promise 7's bound is made of. */
@@ -140,6 +175,8 @@ export interface SessionResult {
   handler: ExecutionHandler;
   exchange: SimulatedExchange;
   ledger: StrategyLedger;
+  /** What the engine did besides trading (this run only): its cancelAll() calls, SEQUENTIAL stops, restarts. */
+  engine: EngineLog;
 }
 
 /** Session start: 2026-01-05 09:00:00 UTC, a Monday morning. */
@@ -153,6 +190,8 @@ const SYMBOLS: { symbol: string; price: number; dp: number }[] = [
 ];
 
 const STEP_MS = 50;
+/** The step of an outage that outlasts the placing (the engine places nothing meanwhile). */
+const OUTAGE_TICK_MS = 1_000;
 /** Steps between checkpoints of the session state. */
 const CHECKPOINT_STEPS = 10;
 
@@ -214,6 +253,7 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
     clock,
     seed,
     rejectRate: options.rejectRate ?? 0.02,
+    ...(options.fillProbability === undefined ? {} : { fillProbability: options.fillProbability }),
     prices: Object.fromEntries(SYMBOLS.map((s) => [s.symbol, String(s.price)])),
     faults: options.faults ?? {},
     ...(resume ? { restore: resume.venue } : {}),
@@ -247,8 +287,37 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
   options.onStateReader?.(stateNow);
   const checkpoint = (): void => options.onCheckpoint?.(stateNow());
   const orderIds: string[] = [];
+  const engine = new Engine(seed, options.engine ?? {}, () => clock.now());
   const cancelChance = (options.cancelRatePerSecond ?? 0.05) * (STEP_MS / 1000);
-  for (let step = 1; placed < total; step++) {
+  /** A simulated crash: the handler's memory is gone, the ledger and the venue stay; a new one recovers. */
+  const restart = async (): Promise<void> => {
+    await handler.stop();
+    handler = await startHandler();
+    engine.log.restarts.push(clock.now());
+    await whileAdvancing(clock, handler.recover());
+    restarts++;
+  };
+  const outage = options.outage;
+  let outageFrom: number | undefined;
+  let outageOver = false;
+  /** Starts or ends the outage as due; the time into it while it lasts. */
+  const outageProgress = (): number | undefined => {
+    if (!outage || outageOver) return undefined;
+    if (outageFrom === undefined) {
+      if (placed < outage.startFraction * total) return undefined;
+      outageFrom = clock.now();
+      exchange.setFaults(outageFaults(options.faults ?? {}, outage));
+    }
+    if (clock.now() - outageFrom < outage.durationMs) return clock.now() - outageFrom;
+    outageOver = true;
+    exchange.setFaults(options.faults ?? {});
+    return undefined;
+  };
+  let step = 0;
+  while (placed < total) {
+    step++;
+    const outageMs = outageProgress();
+    if (outageMs !== undefined) await engine.midway({ outageMs }, handler, ledger);
     const burst = 1 + Math.floor(rnd() * 3);
     for (let b = 0; b < burst && placed < total; b++) {
       const size = Math.min(total - placed, rnd() < 0.8 ? 1 : 2 + Math.floor(rnd() * 2));
@@ -270,20 +339,25 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
       const { orderIds: ids } = await handler.execute(directive);
       orderIds.push(...ids);
       placed += ids.length;
+      if (mode === 'SEQUENTIAL') engine.executed(directive.directiveId, ids, step, restarts);
     }
+    await engine.stopsDue(step, restarts, handler, ledger);
     for (const view of handler.orders({ status: ['OPEN', 'PARTIALLY_FILLED'] })) {
       if (rnd() < cancelChance) await handler.cancel(view.orderId);
     }
+    await engine.midway({ placed, total }, handler, ledger);
     options.onProgress?.(placed, total);
     await clock.advance(STEP_MS);
     if (step % CHECKPOINT_STEPS === 0) checkpoint();
-    if (options.restartRate && rnd() < options.restartRate) {
-      await handler.stop();
-      handler = await startHandler();
-      await whileAdvancing(clock, handler.recover());
-      restarts++;
-    }
+    if (options.restartRate && rnd() < options.restartRate) await restart();
     await options.onStep?.(step, ledger, exchange, handler);
+  }
+  // The placing is over; an outage still on lasts its course (the engine waits it out).
+  for (let outageMs = outageProgress(); outageMs !== undefined; outageMs = outageProgress()) {
+    await engine.midway({ outageMs }, handler, ledger);
+    await clock.advance(Math.min(OUTAGE_TICK_MS, outage!.durationMs - outageMs));
+    if (rnd() < outage!.restartChance) await restart();
+    await options.onStep?.(++step, ledger, exchange, handler);
   }
   // End of session: the venue behaves again, the engine cancels what still rests, and the
   // handler gets the time the convergence promise allows (plus the slow pace of one query).
@@ -292,7 +366,7 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
   const faultsStoppedAt = clock.now();
   await watch?.faultsStopped(faultsStoppedAt, ledger, exchange);
   await advanceTo(clock, faultsStoppedAt + 2_000, watch, ledger, exchange);
-  const cancelled = await handler.cancelAll();
+  const cancelled = await engine.cancelAll(handler, ledger);
   await watch?.cancelledAll(clock.now(), cancelled, ledger);
   await advanceTo(clock, faultsStoppedAt + 122_000, watch, ledger, exchange);
   // No settle(): a query the venue never answers stays in flight by design (queryHangRate).
@@ -325,5 +399,6 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
     handler,
     exchange,
     ledger,
+    engine: engine.log,
   };
 }
