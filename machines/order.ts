@@ -184,8 +184,6 @@ function answerRefuses(context: OrderContext, event: OrderEvent): boolean {
   if (answerShowsModify(context, event.values ?? {})) return false;
   return event.ended === true || modifyQueriesSpent(context);
 }
-const isFinalStatus = (s: OrderStatus): boolean =>
-  s === 'FILLED' || s === 'REJECTED' || s === 'CANCELLED' || s === 'EXPIRED';
 
 /** The order machine. Its states are the statuses of contract section 4. */
 export const orderMachine = setup({
@@ -638,4 +636,3 @@ export function statusOf(snapshot: { value: unknown }): OrderStatus {
   return snapshot.value as OrderStatus;
 }
 
-export { isFinalStatus };
