@@ -635,4 +635,3 @@ export const orderMachine = setup({
 export function statusOf(snapshot: { value: unknown }): OrderStatus {
   return snapshot.value as OrderStatus;
 }
-
