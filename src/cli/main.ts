@@ -5,7 +5,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEMO_FAULTS, DemoUsageError, runDemo } from './demo.js';
 import { printHistory } from './history.js';
-import { runInspect } from './inspect.js';
+import { givenToken, INSPECTOR_TOKEN_ENV, runInspect } from './inspect.js';
 import { InspectorOptionsError } from '../inspector/server.js';
 
 const integer = (name: string, min: number, max: number) => (value: string) => {
@@ -171,16 +171,34 @@ program
   .description(
     'Serve the local state inspector for a SQLite ledger file: the order state chart with the number of orders in each ' +
       "state, a filterable list of orders, and each order's timeline and causality chain. Listens on 127.0.0.1 only, " +
-      'unless told otherwise with --host and --expose.',
+      'unless told otherwise with --host and --expose; exposed, every request needs a token. Read-only.',
   )
   .addOption(new Option('-l, --ledger <file>', 'the SQLite ledger file').default('execution-handler-demo.db'))
   .addOption(
     new Option('-p, --port <port>', 'port (0: any free one)').default(4600).argParser(integer('--port', 0, 65_535)),
   )
   .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
-  .addOption(new Option('--expose', 'allow a non-loopback --host (the view has no authentication)'))
+  .addOption(
+    new Option(
+      '--expose',
+      'allow a non-loopback --host; every request then needs a token, generated and printed in the address unless given',
+    ),
+  )
+  .addOption(
+    new Option(
+      '--token <token>',
+      `the token requests must carry (16+ characters of A-Z a-z 0-9 . _ ~ -), also on loopback; or set ${INSPECTOR_TOKEN_ENV}, which ps does not show`,
+    ),
+  )
   .addOption(new Option('--allow-host <name...>', 'host names, besides loopback ones, that requests may use'))
+  .addHelpText(
+    'after',
+    '\nExamples:\n  execution-handler inspect                                  this machine only, no token\n' +
+      '  execution-handler inspect --host 0.0.0.0 --expose --allow-host trading-box\n' +
+      '                                                             on the network; prints http://…/?token=…\n',
+  )
   .action(async (o: Record<string, unknown>) => {
+    const token = givenToken(o.token as string | undefined, process.env);
     try {
       process.exitCode = await runInspect(
         o.ledger as string,
@@ -189,6 +207,7 @@ program
           host: o.host as string,
           exposeOnNetwork: o.expose === true,
           allowedHosts: (o.allowHost as string[] | undefined) ?? [],
+          ...(token === undefined ? {} : { token }),
         },
         process.stdout,
         process.stderr,

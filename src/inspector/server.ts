@@ -5,8 +5,12 @@
  * the values asked, then those in force or why the venue refused), its values as placed next to
  * those in force, and its causality chain, all read from the ledger. Updates are batched (at most one push per `pushIntervalMs`), so a reply
  * rate of thousands per second costs the page a few refreshes per second.
+ *
+ * It is read-only (GET and HEAD, nothing else), answers only requests addressed to this machine or
+ * an allowed host, sends security headers on every response, and beyond loopback asks for a token
+ * on every request and on the WebSocket.
  */
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { transitionTable } from '../../machines/transition-table.js';
 import { type Clock, systemClock } from '../clock.js';
@@ -14,7 +18,11 @@ import type { LedgerUpdatedEvent, StrategyLedger } from '../ledger/types.js';
 import { ORDER_STATUSES, type OrderStatus } from '../types.js';
 import { isAllowedRequest, isLoopbackAddress } from './hosts.js';
 import { OrderIndex, summaryOf } from './order-index.js';
+import { INSPECTOR_SCRIPT } from './page-script.js';
+import { INSPECTOR_STYLE } from './page-style.js';
 import { inspectorPage } from './page.js';
+import { securityHeaders } from './security-headers.js';
+import { TokenGate, generateToken, tokenCookie, tokenCookieName, tokenProblem } from './token.js';
 
 /** Options of the inspector. */
 export interface InspectorOptions {
@@ -24,8 +32,19 @@ export interface InspectorOptions {
   port?: number;
   /** Default 127.0.0.1. Any other address is refused unless `exposeOnNetwork`. */
   host?: string;
-  /** Listen on a non-loopback address (the view has no authentication). Default false. */
+  /**
+   * Serve beyond this machine: a non-loopback `host` is allowed, and every request and WebSocket
+   * must carry the token (`token`, or one generated at start: see `Inspector.openUrl`). Default false.
+   */
   exposeOnNetwork?: boolean;
+  /**
+   * The secret every request must carry (16 to 256 characters from A-Z a-z 0-9 . _ ~ -). Given,
+   * it is required even on loopback; not given, loopback needs none and `exposeOnNetwork`
+   * generates one.
+   */
+  token?: string;
+  /** Told of every request refused for its token (401) or for its Host or Origin (403). */
+  onRefused?: (refusal: InspectorRefusal) => void;
   /** Host names, besides loopback ones, that requests may address (e.g. a machine's name). */
   allowedHosts?: readonly string[];
   /** Longest wait between a ledger event and the page hearing of it. Default 100. */
@@ -36,10 +55,30 @@ export interface InspectorOptions {
   title?: string;
 }
 
+/** A request the inspector refused, as told to `onRefused`. */
+export interface InspectorRefusal {
+  /** 401: no token or a wrong one; 403: addressed to a host this inspector does not answer for. */
+  status: 401 | 403;
+  reason: 'missing token' | 'wrong token' | 'host or origin not allowed';
+  method: string;
+  /** The path asked for, without its query (which may hold a guessed token). */
+  path: string;
+  /** True for a WebSocket upgrade. */
+  websocket: boolean;
+  remoteAddress: string | undefined;
+  /** The request's `Host` and `Origin` headers, as sent. */
+  host: string | undefined;
+  origin: string | undefined;
+}
+
 /** A running inspector. */
 export interface Inspector {
-  /** The address to open, e.g. `http://127.0.0.1:4600/`. */
+  /** The inspector's address, e.g. `http://127.0.0.1:4600/` (a wildcard address shows as 127.0.0.1). */
   readonly url: string;
+  /** The address to open in a browser: `url`, with `?token=…` when a token is required. */
+  readonly openUrl: string;
+  /** The token every request must carry, or undefined when none is required (loopback, no token given). */
+  readonly token: string | undefined;
   /** Resolves once every change the ledger announced so far is in the index and was pushed. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -71,9 +110,14 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const host = options.host ?? '127.0.0.1';
   if (!isLoopbackAddress(host) && !options.exposeOnNetwork) {
     throw new InspectorOptionsError(
-      `refusing to listen on ${host}: the inspector has no authentication; pass exposeOnNetwork (--expose) to serve beyond this machine`,
+      `refusing to listen on ${host}: pass exposeOnNetwork (--expose) to serve beyond this machine, behind a token`,
     );
   }
+  const problem = options.token === undefined ? undefined : tokenProblem(options.token);
+  if (problem) throw new InspectorOptionsError(problem);
+  // Loopback stays tokenless unless a token is given: only this machine's users can reach it, and
+  // the Host/Origin checks keep other web sites out (DNS rebinding, cross-site requests).
+  const token = options.token ?? (options.exposeOnNetwork ? generateToken() : undefined);
   // `ws` is imported here, not at the top: importing the package must not load it for a user who
   // never starts the inspector. First, so the setup below keeps its steps with no new await between.
   const { WebSocketServer } = await import('ws');
@@ -123,55 +167,104 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     schedule();
   });
 
+  // ─── Who may ask ────────────────────────────────────────────────────────────────────────
+  /** Set once listening: the cookie is named after the port, known only then when it was 0. */
+  let gate: TokenGate | undefined;
+  let port = 0;
+  const refuse = (req: IncomingMessage, status: 401 | 403, reason: InspectorRefusal['reason']): void => {
+    if (!options.onRefused) return;
+    try {
+      options.onRefused({
+        status,
+        reason,
+        method: req.method ?? '',
+        path: new URL(req.url ?? '/', 'http://localhost').pathname,
+        websocket: req.headers.upgrade !== undefined,
+        remoteAddress: req.socket.remoteAddress,
+        host: req.headers.host,
+        origin: req.headers.origin,
+      });
+    } catch {
+      // A failing report hook must neither crash the server nor turn a refusal into an answer.
+    }
+  };
+  /** Whether `req` may be answered; if not, reports it and returns the refusal's status and text. */
+  const admit = (req: IncomingMessage, url: URL): { status: 401 | 403; text: string } | { cookie?: string } => {
+    if (!isAllowedRequest(req.headers.host, req.headers.origin, allowed)) {
+      refuse(req, 403, 'host or origin not allowed');
+      return { status: 403, text: FORBIDDEN_TEXT };
+    }
+    if (token === undefined) return {};
+    // Fails closed: no gate yet (the port not known) counts as a missing token.
+    const check = gate ? gate.check(req.headers, url.searchParams) : ({ ok: false, reason: 'missing token' } as const);
+    if (!check.ok) {
+      refuse(req, 401, check.reason);
+      return { status: 401, text: `401: ${check.reason}. ${UNAUTHORIZED_TEXT}` };
+    }
+    // A token that came in the address goes into the cookie, for the page's later requests.
+    return check.source === 'query' ? { cookie: tokenCookie(port, token) } : {};
+  };
+
   // ─── HTTP ───────────────────────────────────────────────────────────────────────────────
   const page = inspectorPage(options.title ?? 'execution-handler');
-  const json = (res: ServerResponse, status: number, body: unknown): void => {
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(JSON.stringify(body));
+  const send = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    contentType: string,
+    body: string,
+    extra: OutgoingHttpHeaders = {},
+  ): void => {
+    // A refused Host is not repeated into the policy: the answer is a refusal, with nothing to connect.
+    const policyHost = status === 403 ? undefined : req.headers.host;
+    res.writeHead(status, { ...securityHeaders(policyHost), 'content-type': contentType, ...extra });
+    res.end(body);
   };
+  const json = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void =>
+    send(req, res, status, 'application/json; charset=utf-8', JSON.stringify(body));
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!isAllowedRequest(req.headers.host, req.headers.origin, allowed)) {
-      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('403: this inspector answers only requests addressed to this machine (loopback) or to an allowed host\n');
-      return;
-    }
-    if (req.method !== 'GET') return json(res, 405, { error: 'only GET' });
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/') {
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'cache-control': 'no-store',
-        'content-security-policy':
-          "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
-      });
-      res.end(page);
-      return;
+    const admitted = admit(req, url);
+    if ('status' in admitted) {
+      const challenge: OutgoingHttpHeaders =
+        admitted.status === 401 ? { 'www-authenticate': 'Bearer realm="execution-handler inspector"' } : {};
+      return send(req, res, admitted.status, 'text/plain; charset=utf-8', `${admitted.text}\n`, challenge);
     }
-    if (url.pathname === '/api/machine') return json(res, 200, machineGraph());
+    const cookie: OutgoingHttpHeaders = admitted.cookie ? { 'set-cookie': admitted.cookie } : {};
+    // Read-only: no route changes anything, so any method but GET and HEAD is refused before routing.
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return send(req, res, 405, 'application/json; charset=utf-8', JSON.stringify({ error: 'only GET' }), {
+        allow: 'GET, HEAD',
+      });
+    }
+    if (url.pathname === '/') return send(req, res, 200, 'text/html; charset=utf-8', page, cookie);
+    if (url.pathname === '/app.js') return send(req, res, 200, 'text/javascript; charset=utf-8', INSPECTOR_SCRIPT);
+    if (url.pathname === '/app.css') return send(req, res, 200, 'text/css; charset=utf-8', INSPECTOR_STYLE);
+    if (url.pathname === '/api/machine') return json(req, res, 200, machineGraph());
     if (url.pathname === '/api/summary')
-      return json(res, 200, { counts: index.statusCounts(), total: index.size, anomalies });
+      return json(req, res, 200, { counts: index.statusCounts(), total: index.size, anomalies });
     if (url.pathname === '/api/orders') {
       const statuses = (url.searchParams.get('status') ?? '')
         .split(',')
         .filter((s): s is OrderStatus => (ORDER_STATUSES as readonly string[]).includes(s));
       const offset = clampInt(url.searchParams.get('offset'), 0, 0, Number.MAX_SAFE_INTEGER);
       const limit = clampInt(url.searchParams.get('limit'), 100, 1, 1_000);
-      return json(res, 200, index.page({ statuses, text: url.searchParams.get('q') ?? '', offset, limit }));
+      return json(req, res, 200, index.page({ statuses, text: url.searchParams.get('q') ?? '', offset, limit }));
     }
     const m = /^\/api\/orders\/([^/]+)$/.exec(url.pathname);
     if (m) {
       const orderId = decodeURIComponent(m[1]!);
       const order = await ledger.getOrder(orderId);
-      if (!order) return json(res, 404, { error: `no order ${orderId} in this ledger` });
+      if (!order) return json(req, res, 404, { error: `no order ${orderId} in this ledger` });
       const { snapshot: _snapshot, ...view } = order;
       const [transitions, all] = await Promise.all([ledger.getTransitions(orderId), ledger.getAnomalies()]);
-      return json(res, 200, { order: view, transitions, anomalies: all.filter((a) => a.orderId === orderId) });
+      return json(req, res, 200, { order: view, transitions, anomalies: all.filter((a) => a.orderId === orderId) });
     }
-    json(res, 404, { error: 'not found' });
+    json(req, res, 404, { error: 'not found' });
   };
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) json(res, 500, { error: String(err) });
+      if (!res.headersSent) json(req, res, 500, { error: String(err) });
       else res.end();
     });
   });
@@ -179,11 +272,15 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   // ─── WebSocket: pushes of what changed ─────────────────────────────────────────────────
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
-    if (
-      new URL(req.url ?? '/', 'http://localhost').pathname !== '/ws' ||
-      !isAllowedRequest(req.headers.host, req.headers.origin, allowed)
-    ) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const admitted = admit(req, url);
+    if ('status' in admitted) {
+      const line = admitted.status === 401 ? '401 Unauthorized' : '403 Forbidden';
+      socket.end(`HTTP/1.1 ${line}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    if (url.pathname !== '/ws') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -200,9 +297,13 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     server.listen(options.port ?? 4600, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  port = address.port;
+  if (token !== undefined) gate = new TokenGate(token, tokenCookieName(port));
+  const url = `http://${shownHost(address)}:${address.port}/`;
   return {
-    url: `http://${shownHost}:${address.port}/`,
+    url,
+    openUrl: token === undefined ? url : `${url}?token=${token}`,
+    token,
     async flush() {
       while (timer !== undefined || refreshing || owed) {
         if (timer !== undefined) {
@@ -224,6 +325,18 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       await closed;
     },
   };
+}
+
+const FORBIDDEN_TEXT =
+  '403: this inspector answers only requests addressed to this machine (loopback) or to an allowed host';
+const UNAUTHORIZED_TEXT =
+  'This inspector needs its token: open the address it printed at start (with ?token=...), or send Authorization: Bearer <token>.';
+
+/** The address to show for where the server listens: a wildcard one is reached through loopback. */
+function shownHost(address: AddressInfo): string {
+  if (address.address === '0.0.0.0') return '127.0.0.1';
+  if (address.address === '::') return '[::1]';
+  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
 }
 
 function clampInt(raw: string | null, fallback: number, min: number, max: number): number {

@@ -438,8 +438,9 @@ describe('the state inspector server', () => {
       allowedHosts: ['trading-box'],
     });
     const { port } = new URL(exposed.url);
-    expect(await get(`http://127.0.0.1:${port}/api/summary`, { host: `trading-box:${port}` })).toBe(200);
-    expect(await get(`http://127.0.0.1:${port}/api/summary`, { host: 'evil.example' })).toBe(403);
+    const authorization = `Bearer ${exposed.token}`; // exposed: a token is required (test/inspector/security.test.ts)
+    expect(await get(`http://127.0.0.1:${port}/api/summary`, { host: `trading-box:${port}`, authorization })).toBe(200);
+    expect(await get(`http://127.0.0.1:${port}/api/summary`, { host: 'evil.example', authorization })).toBe(403);
     await exposed.close();
   });
 });
