@@ -234,7 +234,8 @@ describe('the inspector exposed on the network, in a browser', () => {
 
   it('renders on loopback without a token under the same policy, and no other site may frame it', async () => {
     const s = await session();
-    const inspector = await startInspector({ ledger: s.ledger, port: 0 });
+    const title = '<img id="injected" src="x"> demo.db';
+    const inspector = await startInspector({ ledger: s.ledger, port: 0, title });
     expect(inspector.token).toBeUndefined();
     expect(inspector.openUrl).toBe(inspector.url);
     const page = await browser.newPage();
@@ -244,6 +245,8 @@ describe('the inspector exposed on the network, in a browser', () => {
       expectSecurityHeaders(await response!.allHeaders(), 'the page on loopback');
       await page.waitForSelector('#orders tbody tr');
       await page.waitForSelector('#live.on');
+      expect(await page.textContent('#title')).toBe(title); // the title shown as text, never as HTML
+      expect(await page.$('#injected')).toBeNull();
       await page.click('.node[data-status="FILLED"]');
       await page.waitForSelector('.chip');
       expect(await problems()).toEqual([]);
