@@ -22,10 +22,11 @@ import { FINAL_STATUSES, ORDER_STATUSES, type OrderRequest } from '../types.js';
 import { type DemoOptions, PLAIN, auditLine } from './demo.js';
 import { untilStopped } from './inspect.js';
 
+/** The demo's symbols, with the places of their lot step on Binance (0.00001 BTC, 0.0001 ETH, 0.001 SOL). */
 const SYMBOLS = [
-  { symbol: 'BTC_USDT', price: 60_000 },
-  { symbol: 'ETH_USDT', price: 3_000 },
-  { symbol: 'SOL_USDT', price: 150 },
+  { symbol: 'BTC_USDT', price: 60_000, stepPlaces: 5 },
+  { symbol: 'ETH_USDT', price: 3_000, stepPlaces: 4 },
+  { symbol: 'SOL_USDT', price: 150, stepPlaces: 3 },
 ];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => systemClock.setTimeout(r, ms));
@@ -78,7 +79,9 @@ export async function runBinanceLocalDemo(options: DemoOptions): Promise<number>
   const ids: string[] = [];
   for (let i = 0; i < options.orders; i++) {
     const s = SYMBOLS[Math.floor(rnd() * SYMBOLS.length)]!;
-    const quantity = (0.001 + Math.floor(rnd() * 1000) / 10_000).toFixed(4);
+    // 20 to 2,020 USDT's worth, on the symbol's lot step: orders the venue's filters accept (the
+    // connector refuses, never rounds, one that does not fit). Prices below are on the 0.01 tick.
+    const quantity = ((20 + Math.floor(rnd() * 2_000)) / s.price).toFixed(s.stepPlaces);
     const order: OrderRequest =
       rnd() < 0.2
         ? { symbol: s.symbol, side: rnd() < 0.5 ? 'BUY' : 'SELL', type: 'MARKET', quantity }

@@ -1,8 +1,13 @@
 /**
  * A local venue that speaks Binance spot's own wire format on 127.0.0.1: the signed REST endpoints
- * ccxt calls (`exchangeInfo`, `order` POST/GET/DELETE, `order/cancelReplace`, `allOrders`,
- * `myTrades`) and the WebSocket API user data stream (`userDataStream.subscribe.signature`, then
- * `executionReport` events), with Binance's error codes and messages. Requests must be signed (HMAC-SHA256) with the configured secret.
+ * ccxt calls (`exchangeInfo`, `avgPrice`, `order` POST/GET/DELETE, `order/cancelReplace`,
+ * `allOrders`, `myTrades`) and the WebSocket API user data stream
+ * (`userDataStream.subscribe.signature`, then `executionReport` events), with Binance's error codes
+ * and messages. Requests must be signed (HMAC-SHA256) with the configured secret. As on Binance:
+ * each symbol publishes its filters and a new order that breaks one is refused (-1013 "Filter
+ * failure: LOT_SIZE", never rounded); a client order id is refused as a duplicate (-2010) only
+ * while its order is open, so a filled or cancelled order's id can be used again; `myTrades`
+ * returns at most `limit` trades (default 500, at most 1000), paged with `fromId`.
  * Tests drive its book by hand (`fill`, `expire`, `dropStream`, `failNext`); the demo lets
  * `autoFill` trade resting orders now and then. Not a matching engine: a faithful counterpart.
  */
@@ -12,14 +17,17 @@ import type { AddressInfo } from 'node:net';
 import type { WebSocket } from 'ws';
 import { type Clock, systemClock } from '../clock.js';
 import { decAdd, decCmp, decMul, decSubFloor } from '../decimal.js';
+import { BINANCE_RULES, type LocalMarketRules, brokenFilter, exchangeInfoFilters } from './binance-local-rules.js';
 import type { VenueOrderState } from './types.js';
 
 /** A symbol the local venue lists, e.g. `{ base: 'BTC', quote: 'USDT', price: '60000' }`. */
 export interface LocalMarket {
   base: string;
   quote: string;
-  /** Where market orders trade. */
+  /** Where market orders trade, and the symbol's average price (`avgPrice`, the price bands). */
   price: string;
+  /** Its filters; default Binance's for the base asset (`BINANCE_RULES`, BTC's for others). */
+  rules?: Partial<LocalMarketRules>;
 }
 
 /** Options of the local Binance venue. */
@@ -41,6 +49,15 @@ export interface BinanceLocalOptions {
  * `lost-reply`: done (its stream reports sent), but the answer never comes.
  */
 export type InjectedFailure = 'rate-limit' | 'hang' | 'server-error' | 'lost-reply';
+
+/** A signed REST request as the venue received it: the route and every parameter, as sent. */
+export interface ReceivedRequest {
+  route: string;
+  params: Record<string, string>;
+}
+
+/** Signed requests kept for `received()` (a stated bound: the oldest are dropped). */
+const RECEIVED_KEPT = 10_000;
 
 interface LocalOrder {
   symbol: string;
@@ -84,7 +101,9 @@ export interface BinanceLocal {
     endpoint: 'POST /api/v3/order' | 'DELETE /api/v3/order' | 'GET /api/v3/order' | 'POST /api/v3/order/cancelReplace',
     failure: InjectedFailure,
   ): void;
-  /** Every order the venue holds, by client order id (a cancel-replace's new order is another one). */
+  /** The signed REST requests received so far (the last 10,000), oldest first: what ccxt really sent. */
+  received(): ReceivedRequest[];
+  /** Every order the venue holds, oldest first (a cancel-replace's new order is another one; a client order id used again, too). */
   orders(): {
     clientOrderId: string;
     orderId: string;
@@ -148,7 +167,13 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
   const { WebSocketServer } = await import('ws');
   const clock = options.clock ?? systemClock;
   const markets = new Map((options.markets ?? DEFAULT_MARKETS).map((m) => [`${m.base}${m.quote}`, m]));
+  const rulesOf = (symbol: string): LocalMarketRules => {
+    const m = markets.get(symbol)!;
+    return { ...(BINANCE_RULES[m.base] ?? BINANCE_RULES.BTC!), ...m.rules };
+  };
+  const received: ReceivedRequest[] = [];
   const balance = options.balance ?? '1000000';
+  /** The latest order of each client order id (an id can be used again once its order ended). */
   const byClientId = new Map<string, LocalOrder>();
   const byOrderId = new Map<number, LocalOrder>();
   const failures = new Map<string, InjectedFailure>();
@@ -252,7 +277,8 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
       id: ++nextTradeId,
       price,
       qty,
-      commission: decMul(decMul(qty, price), '0.001'),
+      // 0.1%, in what the trade brings in (Binance's default without BNB): a buy pays in the base asset.
+      commission: decMul(o.side === 'BUY' ? qty : decMul(qty, price), '0.001'),
       commissionAsset: o.side === 'BUY' ? m.base : m.quote,
       time: clock.now(),
     };
@@ -268,23 +294,52 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
 
   /** A refusal in Binance's terms. */
   type Refusal = { status: number; code: number; msg: string };
-  const isDecimal = (v: string): boolean => /^\d+(\.\d+)?$/.test(v);
-  /** A new order's filters, evaluated before anything happens (cancelReplace: before its cancel). */
+  const isDecimal = (v: string): boolean => /^\d{1,20}(\.\d{1,20})?$/.test(v);
+  /** More places than the asset's precision (8 on these symbols), which Binance refuses outright. */
+  const tooPrecise = (v: string): boolean => (v.split('.')[1] ?? '').replace(/0+$/, '').length > 8;
+  const mandatory = (name: string): Refusal => ({
+    status: 400,
+    code: -1102,
+    msg: `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`,
+  });
+  /**
+   * A new order's parameters and filters, evaluated before anything happens (cancelReplace: before
+   * its cancel), in Binance's order: the symbol, each parameter's form and precision, the time in
+   * force, then the filters as listed.
+   */
   const filters = (p: URLSearchParams): Refusal | undefined => {
-    if (!markets.has(p.get('symbol') ?? '')) return { status: 400, code: -1121, msg: 'Invalid symbol.' };
-    const quantity = p.get('quantity') ?? '';
-    if (!isDecimal(quantity) || decCmp(quantity, '0') <= 0)
-      return { status: 400, code: -1013, msg: 'Invalid quantity.' };
-    if (p.get('type') !== 'MARKET' && !isDecimal(p.get('price') ?? ''))
-      return { status: 400, code: -1013, msg: 'Filter failure: PRICE_FILTER' };
-    return undefined;
+    const symbol = p.get('symbol') ?? '';
+    if (!markets.has(symbol)) return { status: 400, code: -1121, msg: 'Invalid symbol.' };
+    const type = p.get('type') ?? '';
+    const market = type === 'MARKET';
+    const named = ['quantity', ...(market ? [] : ['price']), ...(p.has('stopPrice') ? ['stopPrice'] : [])];
+    for (const name of named) {
+      const v = p.get(name);
+      if (v === null || !isDecimal(v)) return mandatory(name);
+      if (tooPrecise(v))
+        return { status: 400, code: -1111, msg: 'Precision is over the maximum defined for this asset.' };
+    }
+    if (decCmp(p.get('quantity')!, '0') <= 0) return { status: 400, code: -1013, msg: 'Invalid quantity.' };
+    if (!market && !p.has('timeInForce')) return mandatory('timeInForce');
+    if (!market && !['GTC', 'IOC', 'FOK'].includes(p.get('timeInForce')!))
+      return { status: 400, code: -1115, msg: 'Invalid timeInForce.' };
+    const order = {
+      type,
+      quantity: p.get('quantity')!,
+      price: p.get('price') ?? undefined,
+      stopPrice: p.get('stopPrice') ?? undefined,
+    };
+    const broken = brokenFilter(rulesOf(symbol), order, markets.get(symbol)!.price);
+    return broken ? { status: 400, code: -1013, msg: `Filter failure: ${broken}` } : undefined;
   };
   /** Places a new order that passed its filters; refused for a duplicate client order id or the balance. */
   const place = (p: URLSearchParams): LocalOrder | Refusal => {
     const symbol = p.get('symbol')!;
     const market = markets.get(symbol)!;
     const clientOrderId = p.get('newClientOrderId') ?? `x-local-${nextOrderId + 1}`;
-    if (byClientId.has(clientOrderId)) return { status: 400, code: -2010, msg: 'Duplicate order sent.' };
+    // Unique among open orders only (Binance's rule): an ended order's id can be used again.
+    const previous = byClientId.get(clientOrderId);
+    if (previous && working(previous)) return { status: 400, code: -2010, msg: 'Duplicate order sent.' };
     const type = p.get('type') ?? '';
     const side = p.get('side') === 'SELL' ? 'SELL' : 'BUY';
     const quantity = p.get('quantity')!;
@@ -440,15 +495,27 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     if (!o) return error(res, 400, -2013, 'Order does not exist.');
     ok(res, pub(o));
   };
+  /**
+   * `GET /api/v3/myTrades`: the symbol's trades (of one order with `orderId`), oldest first, at most
+   * `limit` (default 500, at most 1000): from `fromId` on, or else the most recent ones, as Binance.
+   */
   const myTrades = (p: URLSearchParams, res: ServerResponse) => {
-    const o = byOrderId.get(Number(p.get('orderId')));
-    const all = o && o.symbol === p.get('symbol') ? o.trades : [];
+    const limit = Number(p.get('limit') ?? 500);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      return error(res, 400, -1130, "Data sent for parameter 'limit' is not valid.");
+    const symbol = p.get('symbol');
+    const owners = p.has('orderId')
+      ? [byOrderId.get(Number(p.get('orderId')))].filter((o): o is LocalOrder => o?.symbol === symbol)
+      : [...byOrderId.values()].filter((o) => o.symbol === symbol);
+    const all = owners.flatMap((o) => o.trades.map((t) => ({ o, t }))).sort((a, b) => a.t.id - b.t.id);
+    const from = p.get('fromId');
+    const page = from === null ? all.slice(-limit) : all.filter(({ t }) => t.id >= Number(from)).slice(0, limit);
     ok(
       res,
-      all.map((t) => ({
-        symbol: o!.symbol,
+      page.map(({ o, t }) => ({
+        symbol: o.symbol,
         id: t.id,
-        orderId: o!.orderId,
+        orderId: o.orderId,
         orderListId: -1,
         price: t.price,
         qty: t.qty,
@@ -456,8 +523,8 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
         commission: t.commission,
         commissionAsset: t.commissionAsset,
         time: t.time,
-        isBuyer: o!.side === 'BUY',
-        isMaker: o!.type !== 'MARKET',
+        isBuyer: o.side === 'BUY',
+        isMaker: o.type !== 'MARKET',
         isBestMatch: true,
       })),
     );
@@ -485,11 +552,7 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
       cancelReplaceAllowed: true,
       isSpotTradingAllowed: true,
       isMarginTradingAllowed: false,
-      filters: [
-        { filterType: 'PRICE_FILTER', minPrice: '0.00001000', maxPrice: '1000000.00000000', tickSize: '0.00001000' },
-        { filterType: 'LOT_SIZE', minQty: '0.00001000', maxQty: '9000.00000000', stepSize: '0.00001000' },
-        { filterType: 'MARKET_LOT_SIZE', minQty: '0.00000000', maxQty: '100.00000000', stepSize: '0.00000000' },
-      ],
+      filters: exchangeInfoFilters(rulesOf(symbol)),
       permissions: [],
       permissionSets: [['SPOT']],
       defaultSelfTradePreventionMode: 'EXPIRE_MAKER',
@@ -506,6 +569,11 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     if (route === 'GET /api/v3/exchangeInfo') return ok(res, exchangeInfo());
     if (route === 'GET /api/v3/time') return ok(res, { serverTime: clock.now() });
     if (route === 'GET /api/v3/ping') return ok(res, {});
+    if (route === 'GET /api/v3/avgPrice') {
+      const m = markets.get(url.searchParams.get('symbol') ?? '');
+      if (!m) return error(res, 400, -1121, 'Invalid symbol.');
+      return ok(res, { mins: 5, price: m.price, closeTime: clock.now() });
+    }
     const handlers: Record<string, (p: URLSearchParams, r: ServerResponse) => void> = {
       'POST /api/v3/order': placeOrder,
       'POST /api/v3/order/cancelReplace': cancelReplace,
@@ -519,6 +587,8 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     const raw = [url.search.slice(1), body].filter((s) => s.length > 0).join('');
     const refused = verify(raw, req.headers['x-mbx-apikey'] as string | undefined);
     if (refused) return error(res, 401, -1022, refused);
+    received.push({ route, params: Object.fromEntries(new URLSearchParams(raw)) });
+    if (received.length > RECEIVED_KEPT) received.shift();
     const failure = failures.get(route);
     failures.delete(route);
     if (failure === 'hang') return; // never answered: the caller's timeout decides
@@ -582,7 +652,7 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
   let autoTimer: unknown;
   const autoFill = (): void => {
     const a = options.autoFill!;
-    for (const o of byClientId.values()) {
+    for (const o of byOrderId.values()) {
       if (!working(o) || a.random() >= a.probability) continue;
       const left = decSubFloor(o.origQty, o.executedQty);
       const part = a.random() < 0.5 ? left : decSubFloor(left, decMul(left, '0.5'));
@@ -626,8 +696,9 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     failNext(endpoint, failure) {
       failures.set(endpoint, failure);
     },
+    received: () => received.map((r) => ({ route: r.route, params: { ...r.params } })),
     orders: () =>
-      [...byClientId.values()].map((o) => ({
+      [...byOrderId.values()].map((o) => ({
         clientOrderId: o.clientOrderId,
         orderId: String(o.orderId),
         status: o.status,
@@ -638,7 +709,7 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
         trades: o.trades.map((t) => ({ id: String(t.id), qty: t.qty, price: t.price })),
       })),
     venueOrders: () =>
-      [...byClientId.values()].map((o) => ({
+      [...byOrderId.values()].map((o) => ({
         clientOrderId: o.clientOrderId,
         status: AUDIT_STATUS[o.status],
         fills: o.trades.map((t) => ({ venueFillId: String(t.id) })),

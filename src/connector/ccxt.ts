@@ -3,19 +3,27 @@
  * data stream). The OrderID travels as the exchange's client order id; replies come from
  * `watchOrders` (acknowledgements, cancels, rejections, expiries) and `watchMyTrades` (fills, with
  * the exchange's trade id as `venueFillId`). Quantities and prices are read from the exchange's raw
- * `info` strings, never from ccxt's parsed numbers. What is exchange-specific (field names,
- * statuses, how to list an order's trades) is a `CcxtDialect`; Binance spot's is built in.
+ * `info` strings, never from ccxt's parsed numbers, and sent as recorded: the dialect checks each
+ * order (and each modify) against the exchange's published rules first and refuses, never
+ * rounds, what does not fit. What is exchange-specific (field names, statuses, filters, how to
+ * list an order's trades) is a `CcxtDialect`; Binance spot's is built in (`binance-dialect.ts`).
  *
  * Errors: a definitive refusal of a placement (insufficient balance, invalid order, rate limit)
  * becomes `PlacementRejectedError` with the exchange's reason; network errors and timeouts are
  * rethrown, so the outcome stays unknown and the handler's retry and query path decides. After the
  * stream drops, the connector resubscribes and then tells the handler to reconcile.
  *
- * Modify (contract section 4b) is a cancel-replace through ccxt's `editOrder` when the dialect has
- * `replace` (Binance spot: `order/cancelReplace`, STOP_ON_FAILURE): the replacement's client order
- * id is the modification id, and `replace-tracker.ts` keeps each order's chain of venue orders so
- * that the stream's reports of a replace become one MODIFIED (never a CANCELLED of the order), and
- * cancels and queries reach the current venue order, with the fills of every one of the chain.
+ * Safe retries (contract section 6): exchanges such as Binance keep client order ids unique among
+ * open orders only, so a placement sent again after an unknown outcome would open a second order
+ * if the first already filled. Before such a retry the connector looks the client order id up at
+ * the exchange; when the exchange knows it, nothing is sent and what the exchange says is emitted
+ * as the stream would have told it.
+ *
+ * Modify (contract section 4b) is a cancel-replace when the dialect has `replace` (Binance spot:
+ * `order/cancelReplace`, STOP_ON_FAILURE): the replacement's client order id is the modification
+ * id, and `replace-tracker.ts` keeps each order's chain of venue orders so that the stream's
+ * reports of a replace become one MODIFIED (never a CANCELLED of the order), and cancels and
+ * queries reach the current venue order, with the fills of every one of the chain.
  */
 import type { Exchange, Order, Trade } from 'ccxt';
 import { type Clock, systemClock } from '../clock.js';
@@ -23,6 +31,8 @@ import { decAdd, decCmp } from '../decimal.js';
 import { PlacementRejectedError } from '../errors.js';
 import type { StrategyLedger } from '../ledger/types.js';
 import type { ExchangeReply, ModifyChanges, OrderRequest } from '../types.js';
+import { binanceDialect } from './binance-dialect.js';
+import { isCcxt, isDefinitiveRefusal, reasonOf } from './ccxt-errors.js';
 import {
   type LegEvent,
   type LegSnapshot,
@@ -32,20 +42,31 @@ import {
   createReplaceTracker,
 } from './replace-tracker.js';
 import type { ExchangeConnector, OrderRef, VenueOrderState } from './types.js';
+import { commissionReplies, repliesOfVenueOrder } from './venue-replies.js';
+
+// The built-in dialect, under the names the package has always exported from here.
+export { binanceDialect, binanceReplace } from './binance-dialect.js';
 
 /** What differs from one exchange to another. */
 export interface CcxtDialect {
-  /** Extra `createOrder` params: the client order id under the exchange's name, time in force, stop price. */
-  placeParams(order: OrderRequest & { clientOrderId: string }): Record<string, unknown>;
-  /** ccxt's order type for ours. */
-  orderType(order: OrderRequest): string;
+  /**
+   * Why the exchange would refuse this order by its published rules (lot step, tick size, bounds,
+   * minimum notional, price band, time in force); undefined when it fits. Checked before every
+   * placement and every replacement, so that what is sent is exactly what was recorded.
+   */
+  refusal(exchange: Exchange, symbol: string, order: OrderValues): Promise<string | undefined>;
+  /** Sends a new order with the recorded strings as they are (ccxt's `createOrder` reformats them). */
+  createOrder(exchange: Exchange, symbol: string, order: OrderRequest & { clientOrderId: string }): Promise<Order>;
   /** Params that name an order by our client order id in `fetchOrder` / `cancelOrder`. */
   refParams(ref: OrderRef): Record<string, unknown>;
   /** The reply an order update of the stream stands for; undefined for updates that are not news (trades come from `tradeReply`). */
   orderReply(update: Order): ExchangeReply | undefined;
   /** The FILL reply of a trade of the stream. */
   tradeReply(trade: Trade): ExchangeReply | undefined;
-  /** The venue's state of an order fetched by REST, with its values and fills (trades fetched as needed). */
+  /**
+   * The venue's state of an order fetched by REST, with its values and every fill (trades fetched
+   * as needed, all pages), each fill with its commission where the exchange tells it.
+   */
   venueState(exchange: Exchange, order: Order, symbol: string): Promise<VenueOrderState>;
   /** How the exchange modifies an order by cancel-replace; without it the connector has no `modifyOrder`. */
   replace?: CcxtReplaceDialect;
@@ -53,22 +74,16 @@ export interface CcxtDialect {
 
 /** What differs in a cancel-replace from one exchange to another. */
 export interface CcxtReplaceDialect {
-  /** `editOrder`'s arguments: the replacement's values, its client order id, the order it cancels. */
-  editArgs(request: ReplaceRequest): {
-    type: string;
-    side: 'buy' | 'sell';
-    amount: string;
-    price?: string;
-    params: Record<string, unknown>;
-  };
+  /** Sends the cancel-replace with the recorded strings as they are; resolves with the replacement. */
+  replaceOrder(exchange: Exchange, symbol: string, request: ReplaceRequest): Promise<Order>;
   /**
-   * A failed `editOrder`: a definitive refusal (`cancelled`: the old order was cancelled though
+   * A failed `replaceOrder`: a definitive refusal (`cancelled`: the old order was cancelled though
    * the new one failed), or undefined when the outcome is unknown.
    */
   refusal(err: unknown): { reason: string; cancelled: boolean } | undefined;
   /** A stream update as the replace bookkeeping reads it; undefined for anything else. */
   event(update: Order): LegEvent | undefined;
-  /** An order fetched by REST, or `editOrder`'s answer, as one venue order of a chain. */
+  /** An order fetched by REST, or `replaceOrder`'s answer, as one venue order of a chain. */
   leg(order: Order): LegSnapshot;
   /** The fills of one venue order. */
   fills(exchange: Exchange, symbol: string, venueOrderId: string): Promise<VenueOrderState['fills']>;
@@ -107,246 +122,12 @@ export interface CcxtConnector extends ExchangeConnector {
   close(): Promise<void>;
 }
 
-/**
- * Is `err` a ccxt error of class `name` (or a subclass)? Read from the class chain rather than
- * with `instanceof`, so this module does not load ccxt (a large library) until an exchange is
- * made, and works with whichever copy of ccxt the exchange instance came from.
- */
-function isCcxt(err: unknown, name: string): boolean {
-  for (let c = (err as object | null)?.constructor; c && c !== Error && c !== Object; c = Object.getPrototypeOf(c)) {
-    if (c.name === name) return true;
-  }
-  return false;
-}
-
-/** Why an exchange refused an order, as the handler records it. */
-function reasonOf(err: Error): string {
-  return err.message.replace(/^\w+ /, ''); // ccxt prefixes the exchange id
-}
-
-/**
- * Is this placement error a definitive refusal? A rate limit answered by the exchange refused the
- * request; an exchange error is its verdict on the order; anything else (network, timeout, 5xx,
- * an unexpected answer) leaves the outcome unknown.
- */
-function isDefinitiveRefusal(err: unknown): boolean {
-  if (isCcxt(err, 'DDoSProtection')) return true; // includes RateLimitExceeded
-  if (isCcxt(err, 'OperationFailed')) return false; // NetworkError, RequestTimeout, ExchangeNotAvailable…
-  return isCcxt(err, 'ExchangeError');
-}
-
-const isZero = (d: string): boolean => decCmp(d, '0') === 0;
-/** Binance's decimal field as a value, or undefined when absent or zero ("0.00000000": none). */
-const nonZero = (v: unknown): string | undefined =>
-  v === undefined || v === null || v === '' || isZero(String(v)) ? undefined : String(v);
-const BINANCE_TYPES: Record<string, OrderRequest['type']> = {
-  LIMIT: 'LIMIT',
-  MARKET: 'MARKET',
-  STOP_LOSS_LIMIT: 'STOP_LIMIT',
-};
-const binanceType = (order: Pick<OrderRequest, 'type'>): string =>
-  order.type === 'MARKET' ? 'market' : order.type === 'LIMIT' ? 'limit' : 'STOP_LOSS_LIMIT';
-const binanceTimeInForce = (order: Pick<OrderRequest, 'timeInForce'>): string =>
-  order.timeInForce === 'DAY' ? 'GTC' : (order.timeInForce ?? 'GTC');
-
-/** A Binance order's (REST or stream) own values: quantity = its `origQty`. */
-function binanceValues(r: Record<string, unknown>): Omit<OrderValues, 'side' | 'type' | 'timeInForce'> {
-  const market = (r.type ?? r.o) === 'MARKET';
-  const price = market ? undefined : nonZero(r.price ?? r.p);
-  const stopPrice = nonZero(r.stopPrice ?? r.P);
-  return {
-    quantity: String(r.origQty ?? r.q),
-    ...(price === undefined ? {} : { price }),
-    ...(stopPrice === undefined ? {} : { stopPrice }),
-  };
-}
-
-async function binanceFills(exchange: Exchange, symbol: string, venueOrderId: string) {
-  const trades = await exchange.fetchMyTrades(symbol, undefined, undefined, { orderId: venueOrderId });
-  return trades.map((t) => {
-    const ti = t.info as Record<string, string | number>;
-    return { venueFillId: String(ti.id), quantity: String(ti.qty), price: String(ti.price), at: Number(ti.time) };
-  });
-}
-
-/** The Binance code and body in a ccxt error's message (`binance {"code":-2022,...}`), when there. */
-function binanceBody(err: unknown): { code?: number; msg?: string; data?: Record<string, unknown> } | undefined {
-  const text = err instanceof Error ? err.message : '';
-  const at = text.indexOf('{');
-  if (at < 0) return undefined;
-  try {
-    return JSON.parse(text.slice(at)) as { code?: number; msg?: string; data?: Record<string, unknown> };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Pages of `allOrders` read to rebuild a chain after a restart (a stated bound: 10,000 orders). */
-const CHAIN_PAGES = 10;
-
-/**
- * Binance spot's `POST /api/v3/order/cancelReplace` (ccxt's `editOrder` → `editSpotOrder`), mode
- * STOP_ON_FAILURE: the new order is placed only once the old one is cancelled. -2022 (the cancel
- * failed: the order is filled, cancelled or unknown, or a cancel restriction held; nothing changed)
- * and -2021 (cancelled, but the new order failed: the order is gone) are definitive; both come with
- * HTTP 400/409 and a `data` body that ccxt keeps in the error's message (ccxt classes them as
- * BadResponse for api.binance.com, so the code decides, not the class).
- */
-export const binanceReplace: CcxtReplaceDialect = {
-  editArgs(request) {
-    const v = request.values;
-    return {
-      type: binanceType(v),
-      side: v.side === 'BUY' ? 'buy' : 'sell',
-      amount: v.quantity,
-      ...(v.price === undefined ? {} : { price: v.price }),
-      params: {
-        newClientOrderId: request.modificationId,
-        cancelOrigClientOrderId: request.cancelClientOrderId,
-        // A fill that crossed our view of the order makes the cancel fail rather than the
-        // replacement's quantity (total less executed) wrong.
-        cancelRestrictions: request.onlyNew ? 'ONLY_NEW' : 'ONLY_PARTIALLY_FILLED',
-        ...(v.type === 'MARKET' ? {} : { timeInForce: binanceTimeInForce(v) }),
-        ...(v.stopPrice === undefined ? {} : { stopPrice: v.stopPrice }),
-      },
-    };
-  },
-  refusal(err) {
-    const body = binanceBody(err);
-    if (body?.code === -2021 || body?.code === -2022) {
-      const data = body.data ?? {};
-      const part = (name: string, r: unknown) => {
-        const e = r as { code?: number; msg?: string } | null | undefined;
-        return e?.code === undefined ? [] : [`${name}: ${e.code} ${e.msg ?? ''}`.trim()];
-      };
-      const why = [...part('cancel', data.cancelResponse), ...part('new order', data.newOrderResponse)].join('; ');
-      return {
-        reason: `${body.code} ${body.msg ?? ''}${why ? ` (${why})` : ''}`,
-        cancelled: data.cancelResult === 'SUCCESS',
-      };
-    }
-    return isDefinitiveRefusal(err) ? { reason: reasonOf(err as Error), cancelled: false } : undefined;
-  },
-  event(update) {
-    const r = update.info as Record<string, unknown>;
-    if (r.e !== 'executionReport') return undefined;
-    return {
-      kind: r.x === 'NEW' ? 'NEW' : r.x === 'CANCELED' ? 'CANCELED' : 'OTHER',
-      clientOrderId: String(r.x === 'CANCELED' && r.C ? r.C : r.c),
-      venueOrderId: String(r.i),
-      executed: String(r.z ?? '0'),
-      ...binanceValues(r),
-      at: Number(r.E ?? r.T),
-    };
-  },
-  leg(order) {
-    const r = order.info as Record<string, unknown>;
-    const status = BINANCE_STATUS[String(r.status)];
-    const type = BINANCE_TYPES[String(r.type)];
-    if (!status || !type) throw new Error(`binance order ${String(r.orderId)}: unknown status or type`);
-    const tif = String(r.timeInForce);
-    return {
-      clientOrderId: String(r.clientOrderId),
-      venueOrderId: String(r.orderId),
-      status,
-      executed: String(r.executedQty ?? '0'),
-      values: {
-        side: r.side === 'SELL' ? 'SELL' : 'BUY',
-        type,
-        ...binanceValues(r),
-        ...(tif === 'IOC' || tif === 'FOK' ? { timeInForce: tif } : {}),
-      },
-      at: Number(r.updateTime ?? r.transactTime ?? r.time),
-    };
-  },
-  fills: binanceFills,
-  async chain(exchange, symbol, orderId, first) {
-    const legs = [first];
-    let from = Number((first.info as Record<string, unknown>).orderId) + 1;
-    for (let page = 0; page < CHAIN_PAGES; page++) {
-      const batch = await exchange.fetchOrders(symbol, undefined, 1000, { orderId: from });
-      for (const o of batch)
-        if (String((o.info as Record<string, unknown>).clientOrderId).startsWith(`${orderId}.`)) legs.push(o);
-      if (batch.length < 1000) break;
-      from = Math.max(...batch.map((o) => Number((o.info as Record<string, unknown>).orderId))) + 1;
-    }
-    const id = (o: Order) => Number((o.info as Record<string, unknown>).orderId);
-    return legs.sort((a, b) => id(a) - id(b));
-  },
-};
-
-/** Binance spot: `newClientOrderId`, `executionReport` fields in `info`, trades by `orderId`, cancel-replace. */
-export const binanceDialect: CcxtDialect = {
-  placeParams(order) {
-    return {
-      newClientOrderId: order.clientOrderId,
-      ...(order.type === 'MARKET' ? {} : { timeInForce: binanceTimeInForce(order) }),
-      ...(order.stopPrice === undefined ? {} : { stopPrice: order.stopPrice }),
-    };
-  },
-  orderType: binanceType,
-  refParams: (ref) => ({ origClientOrderId: ref.clientOrderId }),
-  orderReply(update) {
-    const r = update.info as Record<string, unknown>;
-    const venueOrderId = String(r.i);
-    const at = Number(r.E ?? r.T);
-    // A cancel report names the cancel request in `c` and the order in `C`.
-    const clientOrderId = String(r.x === 'CANCELED' && r.C ? r.C : r.c);
-    switch (r.x) {
-      case 'NEW':
-        return { type: 'ACCEPTED', clientOrderId, venueOrderId, at };
-      case 'CANCELED':
-        return { type: 'CANCELLED', clientOrderId, venueOrderId, at };
-      case 'REJECTED':
-        return { type: 'REJECTED', clientOrderId, venueOrderId, reason: String(r.r ?? 'rejected'), at };
-      case 'EXPIRED':
-      case 'TRADE_PREVENTION':
-        return { type: 'EXPIRED', clientOrderId, venueOrderId, at };
-      default:
-        return undefined; // TRADE: from the trades stream; REPLACED, AMENDMENT: no change of ours
-    }
-  },
-  tradeReply(trade) {
-    const r = trade.info as Record<string, unknown>;
-    if (r.x !== 'TRADE') return undefined;
-    return {
-      type: 'FILL',
-      clientOrderId: String(r.c),
-      venueOrderId: String(r.i),
-      venueFillId: String(r.t),
-      quantity: String(r.l),
-      price: String(r.L),
-      ...(r.N ? { commission: String(r.n), commissionAsset: String(r.N) } : {}),
-      at: Number(r.T ?? r.E),
-    };
-  },
-  async venueState(exchange, order, symbol) {
-    const r = order.info as Record<string, string>;
-    const status = BINANCE_STATUS[r.status ?? ''];
-    if (!status) throw new Error(`binance order ${r.orderId}: unknown status ${r.status}`);
-    const fills = isZero(r.executedQty ?? '0') ? [] : await binanceFills(exchange, symbol, String(r.orderId));
-    return { venueOrderId: String(r.orderId), status, ...binanceValues(r), fills };
-  },
-  replace: binanceReplace,
-};
-
-const BINANCE_STATUS: Record<string, VenueOrderState['status']> = {
-  NEW: 'OPEN',
-  PENDING_NEW: 'OPEN',
-  PENDING_CANCEL: 'OPEN',
-  PARTIALLY_FILLED: 'PARTIALLY_FILLED',
-  FILLED: 'FILLED',
-  CANCELED: 'CANCELLED',
-  REJECTED: 'REJECTED',
-  EXPIRED: 'EXPIRED',
-  EXPIRED_IN_MATCH: 'EXPIRED',
-};
-
 const DIALECTS: Record<string, CcxtDialect> = { binance: binanceDialect };
 
 /** Symbols of orders kept in memory (a stated bound); older orders' come from the ledger. */
 const SYMBOLS_REMEMBERED = 50_000;
 
+const isZero = (d: string): boolean => decCmp(d, '0') === 0;
 const listOf = (reply: ExchangeReply | undefined): ExchangeReply[] => (reply ? [reply] : []);
 
 /** What the cancel-replace side of the connector needs from the rest of it. */
@@ -477,19 +258,18 @@ function createReplacing(c: ReplacingContext) {
       });
       if (!lin) throw new PlacementRejectedError('the exchange does not know the order: modify not sent');
       const [m, send] = tracker.begin(lin, ref.modificationId, changes);
+      // The replacement as it would be sent (its quantity: the new total less what was executed)
+      // must fit the exchange's rules as it is: refused here, never rounded by the exchange or ccxt.
+      const refused = await c.dialect
+        .refusal(exchange, symbol, send.values)
+        .catch((err: unknown) => `the exchange's rules could not be read, modify not sent: ${String(err)}`);
+      if (refused !== undefined) {
+        c.emit(tracker.failed(m, undefined));
+        throw new PlacementRejectedError(refused);
+      }
       let replacement: LegSnapshot;
       try {
-        const a = replace.editArgs(send);
-        const answer = await exchange.editOrder(
-          send.cancelVenueOrderId ?? '',
-          symbol,
-          a.type,
-          a.side,
-          a.amount as unknown as number, // ccxt takes decimal strings as they are
-          a.price as unknown as number | undefined,
-          a.params,
-        );
-        replacement = replace.leg(answer);
+        replacement = replace.leg(await replace.replaceOrder(exchange, symbol, send));
       } catch (err) {
         const refusal = replace.refusal(err);
         if (!refusal) {
@@ -544,6 +324,35 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
       throw new Error(`ccxt connector: the symbol of order ${clientOrderId} is unknown (pass options.ledger)`);
     remember(clientOrderId, symbolOf(ours));
     return symbolOf(ours);
+  };
+  /**
+   * Client order ids whose placement was sent without an answer (a stated bound, as `symbols`):
+   * a retry of one looks it up at the exchange first.
+   */
+  const unsure = new Set<string>();
+  const markUnsure = (clientOrderId: string): void => {
+    unsure.add(clientOrderId);
+    if (unsure.size > SYMBOLS_REMEMBERED) unsure.delete(unsure.values().next().value!); // the oldest
+  };
+  /**
+   * The order as the exchange holds it, when an earlier attempt reached it: its replies emitted as
+   * the stream would have carried them (ACCEPTED, fills with commissions, a final status) and the
+   * placement's result; undefined when the exchange does not know it. A failed lookup throws: the
+   * outcome stays unknown and nothing is sent.
+   */
+  const placedBefore = async (
+    order: OrderRequest & { clientOrderId: string },
+    symbol: string,
+  ): Promise<{ venueOrderId: string } | undefined> => {
+    const found = await fetchBy({ exchange, dialect }, symbol, order.clientOrderId);
+    if (!found) return undefined;
+    const state = await dialect.venueState(exchange, found, symbol);
+    unsure.delete(order.clientOrderId);
+    if (state.status === 'REJECTED')
+      throw new PlacementRejectedError('the exchange rejected the order (found on retry)');
+    replacing?.placed(order, symbol, state.venueOrderId);
+    emit(repliesOfVenueOrder(order.clientOrderId, state, clock.now()));
+    return { venueOrderId: state.venueOrderId };
   };
   const sleep = (ms: number): Promise<void> => new Promise((r) => clock.setTimeout(r, ms));
 
@@ -608,22 +417,37 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
       await start();
       const symbol = symbolOf(order.symbol);
       remember(order.clientOrderId, symbol);
+      if (unsure.has(order.clientOrderId)) {
+        // A retry of an unknown outcome: the exchange may hold (or have filled) the first one.
+        const found = await placedBefore(order, symbol);
+        if (found) return found;
+      }
       replacing?.placed(order, symbol);
+      const { symbol: _ours, clientOrderId: _id, ...values } = order;
+      let refused: string | undefined;
       try {
-        const placed = await exchange.createOrder(
-          symbol,
-          dialect.orderType(order),
-          order.side === 'BUY' ? 'buy' : 'sell',
-          order.quantity as unknown as number, // ccxt takes decimal strings as they are
-          order.price as unknown as number | undefined,
-          dialect.placeParams(order),
-        );
+        refused = await dialect.refusal(exchange, symbol, values);
+      } catch (err) {
+        if (isDefinitiveRefusal(err)) throw new PlacementRejectedError(reasonOf(err as Error)); // an unknown symbol
+        throw err; // nothing was sent: the handler's retry checks again
+      }
+      if (refused !== undefined) throw new PlacementRejectedError(refused);
+      markUnsure(order.clientOrderId); // from here until an answer, the exchange may have it
+      try {
+        const placed = await dialect.createOrder(exchange, symbol, order);
+        unsure.delete(order.clientOrderId);
         if (placed.id) replacing?.placed(order, symbol, String(placed.id));
         return placed.id ? { venueOrderId: String(placed.id) } : {};
       } catch (err) {
-        // The same client order id sent again after an unknown outcome: the order exists.
-        if (isCcxt(err, 'ExchangeError') && /duplicate order/i.test((err as Error).message)) return {};
-        if (isDefinitiveRefusal(err)) throw new PlacementRejectedError(reasonOf(err as Error));
+        // The client order id is open at the exchange (an earlier attempt rests): the order exists.
+        if (isCcxt(err, 'ExchangeError') && /duplicate order/i.test((err as Error).message)) {
+          unsure.delete(order.clientOrderId);
+          return {};
+        }
+        if (isDefinitiveRefusal(err)) {
+          unsure.delete(order.clientOrderId);
+          throw new PlacementRejectedError(reasonOf(err as Error));
+        }
         throw err;
       }
     },
@@ -656,9 +480,14 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
     async queryOrder(ref) {
       await start();
       const symbol = await symbolFor(ref.clientOrderId);
-      if (replacing) return replacing.query(ref, symbol);
-      const order = await fetchBy({ exchange, dialect }, symbol, ref.clientOrderId);
-      return order ? dialect.venueState(exchange, order, symbol) : null;
+      let state: VenueOrderState | null;
+      if (replacing) state = await replacing.query(ref, symbol);
+      else {
+        const order = await fetchBy({ exchange, dialect }, symbol, ref.clientOrderId);
+        state = order ? await dialect.venueState(exchange, order, symbol) : null;
+      }
+      if (state) emit(commissionReplies(ref.clientOrderId, state));
+      return state;
     },
     onReply(listener) {
       replyListeners.add(listener);

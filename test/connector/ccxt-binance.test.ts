@@ -128,7 +128,7 @@ describe('ccxt connector on Binance spot’s wire format', () => {
     expect(o.fills.map((f) => [f.venueFillId, f.quantity, f.price])).toEqual(
       r.venue.orders()[0]!.trades.map((t) => [t.id, t.qty, t.price]),
     );
-    expect(o.fills[0]!.commission).toBe('6.00005');
+    expect(o.fills[0]!.commission).toBe('0.0001'); // 0.1% of 0.1 BTC bought
     expect(o.fills[0]!.commissionAsset).toBe('BTC');
     expect(o.averagePrice).toBe('60000.333333333333333333'); // 18000.1 / 0.3, exactly as decimals
   });
@@ -219,7 +219,16 @@ describe('ccxt connector on Binance spot’s wire format', () => {
       status: 'PARTIALLY_FILLED',
       quantity: '0.4',
       price: '60000',
-      fills: [{ venueFillId: trade.id, quantity: '0.15', price: '59999.99', at: expect.any(Number) }],
+      fills: [
+        {
+          venueFillId: trade.id,
+          quantity: '0.15',
+          price: '59999.99',
+          at: expect.any(Number),
+          commission: '0.00015', // 0.1% of the 0.15 BTC bought: myTrades' own
+          commissionAsset: 'BTC',
+        },
+      ],
     });
   });
 
@@ -329,7 +338,7 @@ const settle = (ms = 300) => new Promise((res) => setTimeout(res, ms));
 /** No reply ended the order (a CANCELLED naming it or any of its venue orders). */
 const noCancel = (replies: ExchangeReply[]) => expect(replies.filter((r) => r.type === 'CANCELLED')).toEqual([]);
 
-describe('modify through ccxt’s editOrder: Binance’s order/cancelReplace', () => {
+describe('modify through Binance’s order/cancelReplace (ccxt’s signed endpoint)', () => {
   it('replaces an open limit order: a new venue order named by the modification id; the signed request carries it and the strings given', async () => {
     const r = await bareRig();
     const id = 'ORD_20260101_000000_0000000a';
@@ -484,6 +493,7 @@ describe('modify through ccxt’s editOrder: Binance’s order/cancelReplace', (
       cancelRestrictions: 'ONLY_PARTIALLY_FILLED',
     });
     r.venue.fill(`${id}.1`, '0.1', '60009');
+    const commission = (c: string) => ({ commission: c, commissionAsset: 'BTC' });
     const [old, now] = [r.at(id).trades[0]!, r.at(`${id}.1`).trades[0]!];
     const expected = {
       venueOrderId: fresh.orderId,
@@ -491,8 +501,8 @@ describe('modify through ccxt’s editOrder: Binance’s order/cancelReplace', (
       quantity: '0.6',
       price: '60010',
       fills: [
-        { venueFillId: old.id, quantity: '0.2', price: '60000', at: expect.any(Number) },
-        { venueFillId: now.id, quantity: '0.1', price: '60009', at: expect.any(Number) },
+        { venueFillId: old.id, quantity: '0.2', price: '60000', at: expect.any(Number), ...commission('0.0002') },
+        { venueFillId: now.id, quantity: '0.1', price: '60009', at: expect.any(Number), ...commission('0.0001') },
       ],
     };
     expect(await r.connector.queryOrder({ clientOrderId: id, venueOrderId: first })).toEqual(expected);

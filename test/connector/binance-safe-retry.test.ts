@@ -1,0 +1,117 @@
+/**
+ * Safe retries against a venue whose client order ids are unique among open orders only: the local
+ * Binance venue refuses a repeated id (-2010 "Duplicate order sent.") only while its order is open,
+ * as Binance does, so a blind retry of a MARKET order that filled at once would open a second one.
+ * Through the real handler and the real ccxt, a placement whose answer is lost (the venue executed
+ * it, its stream reports lost too) is looked up by client order id before the retry: exactly one
+ * order at the venue, by its own record and by the requests it received, and its fill applied once
+ * in the ledger, commission included.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { bareRig, closeRigs, handlerRig } from './binance-rig.js';
+
+afterEach(closeRigs);
+
+/** The stream stays down for the whole test: only the connector's own lookups can tell the handler. */
+const STREAM_DOWN = { timeoutMs: 400, reconnectDelayMs: 5_000 };
+
+describe('a client order id, unique among open orders only', () => {
+  it('the local venue refuses it while its order is open, and takes it again once that order is cancelled or filled', async () => {
+    const r = await bareRig();
+    const api = r.exchange as unknown as {
+      privatePostOrder(p: object): Promise<Record<string, unknown>>;
+      privateDeleteOrder(p: object): Promise<unknown>;
+    };
+    const id = 'ORD_20260101_000000_00000d01';
+    const place = () =>
+      api
+        .privatePostOrder({
+          symbol: 'BTCUSDT',
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'GTC',
+          quantity: '0.01',
+          price: '60000',
+          newClientOrderId: id,
+        })
+        .then(
+          (o) => `placed ${String(o.orderId)}`,
+          (e: Error) => e.message,
+        );
+    const first = await place();
+    expect(await place()).toContain('{"code":-2010,"msg":"Duplicate order sent."}');
+    await api.privateDeleteOrder({ symbol: 'BTCUSDT', origClientOrderId: id });
+    const second = await place();
+    r.venue.fill(id);
+    const third = await place();
+    expect([first, second, third]).toEqual(r.at(id).map((o) => `placed ${o.orderId}`));
+    expect(r.at(id).map((o) => o.status)).toEqual(['CANCELED', 'FILLED', 'NEW']);
+  });
+});
+
+describe('a placement retried after an unknown outcome', () => {
+  it('a MARKET order filled at once, its answer lost: the retry finds it and is not sent; one order, its fill applied once', async () => {
+    const r = await handlerRig(STREAM_DOWN);
+    r.venue.dropStream(); // its executionReports are lost too
+    r.venue.failNext('POST /api/v3/order', 'lost-reply'); // executed, never answered
+    const id = await r.place({ symbol: 'BTC_USDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
+    await r.until(id, 'FILLED');
+    await r.handler.settle();
+    const atVenue = r.venue.orders().filter((o) => o.clientOrderId === id);
+    expect(atVenue).toHaveLength(1);
+    expect(atVenue[0]!.status).toBe('FILLED');
+    const received = r.venue.received();
+    const placements = received.filter((q) => q.route === 'POST /api/v3/order' && q.params.newClientOrderId === id);
+    expect(placements).toHaveLength(1); // the retry looked the id up instead
+    const lookups = received.filter((q) => q.route === 'GET /api/v3/order' && q.params.origClientOrderId === id);
+    expect(lookups.length).toBeGreaterThanOrEqual(1);
+    const stored = (await r.ledger.getOrder(id))!;
+    expect(stored.status).toBe('FILLED');
+    expect(stored.fills.map((f) => [f.venueFillId, f.quantity, f.price, f.commission, f.commissionAsset])).toEqual([
+      [atVenue[0]!.trades[0]!.id, '0.01', '60000', '0.00001', 'BTC'],
+    ]);
+    expect(stored.filledQuantity).toBe('0.01');
+    expect(stored.venueOrderId).toBe(atVenue[0]!.orderId);
+    expect((await r.ledger.getTransitions(id)).map((t) => t.eventType)).toEqual(['ORDER_ACCEPTED', 'ORDER_FILLED']);
+    expect(await r.ledger.getAnomalies()).toEqual([]);
+  });
+
+  it('a LIMIT order resting, its answer lost: the retry finds it open and is not sent; the order is OPEN with the venue’s id', async () => {
+    const r = await handlerRig(STREAM_DOWN);
+    r.venue.dropStream();
+    r.venue.failNext('POST /api/v3/order', 'lost-reply');
+    const id = await r.place({ symbol: 'BTC_USDT', side: 'SELL', type: 'LIMIT', quantity: '0.02', price: '61000' });
+    await r.until(id, 'OPEN');
+    await r.handler.settle();
+    const atVenue = r.venue.orders().filter((o) => o.clientOrderId === id);
+    expect(atVenue.map((o) => o.status)).toEqual(['NEW']);
+    expect(r.handler.order(id)!.venueOrderId).toBe(atVenue[0]!.orderId);
+    expect(r.venue.received().filter((q) => q.route === 'POST /api/v3/order')).toHaveLength(1);
+  });
+
+  it('a lookup that fails sends nothing (the outcome stays unknown); the next retry looks again and finds the order', async () => {
+    const r = await handlerRig(STREAM_DOWN);
+    r.venue.dropStream();
+    r.venue.failNext('POST /api/v3/order', 'lost-reply');
+    r.venue.failNext('GET /api/v3/order', 'server-error'); // the first retry's lookup
+    const id = await r.place({ symbol: 'ETH_USDT', side: 'SELL', type: 'MARKET', quantity: '0.5' });
+    await r.until(id, 'FILLED');
+    await r.handler.settle();
+    expect(r.venue.orders().filter((o) => o.clientOrderId === id)).toHaveLength(1);
+    const lookups = r.venue.received().filter((q) => q.route === 'GET /api/v3/order');
+    expect(lookups.length).toBeGreaterThanOrEqual(2);
+    expect(r.venue.received().filter((q) => q.route === 'POST /api/v3/order')).toHaveLength(1);
+    expect((await r.ledger.getOrder(id))!.fills).toHaveLength(1);
+  });
+
+  it('a placement that never reached the venue (hung, nothing done) is looked up, not found, and sent again: one order', async () => {
+    const r = await handlerRig(STREAM_DOWN);
+    r.venue.failNext('POST /api/v3/order', 'hang');
+    const id = await r.place({ symbol: 'BTC_USDT', side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '59000' });
+    await r.until(id, 'OPEN');
+    expect(r.venue.orders().map((o) => o.clientOrderId)).toEqual([id]);
+    const routes = r.venue.received().map((q) => q.route);
+    expect(routes.filter((q) => q === 'POST /api/v3/order')).toHaveLength(2);
+    expect(routes.indexOf('GET /api/v3/order')).toBeLessThan(routes.lastIndexOf('POST /api/v3/order'));
+  });
+});
