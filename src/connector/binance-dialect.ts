@@ -224,6 +224,9 @@ export const binanceDialect: CcxtDialect = {
     return exchange.parseOrder(answer, market);
   },
   refParams: (ref) => ({ origClientOrderId: ref.clientOrderId }),
+  // Binance executes a request only while serverTime - timestamp <= recvWindow (ccxt sends its
+  // option, 10 s by default; Binance's own default is 5 s), and takes timestamps up to 1 s ahead.
+  requestLifetimeMs: (exchange) => Number((exchange.options as { recvWindow?: number }).recvWindow ?? 5_000) + 1_000,
   orderReply(update) {
     const r = update.info as Record<string, unknown>;
     const venueOrderId = String(r.i);

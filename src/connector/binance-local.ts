@@ -42,13 +42,17 @@ export interface BinanceLocalOptions {
   clock?: Clock;
   /** Trades resting orders at random, for the demo: chance per order per `autoFillIntervalMs`. */
   autoFill?: { probability: number; intervalMs: number; random: () => number };
+  /** How long a `late-execution` request is held before it is executed. Default 1,000 ms. */
+  lateExecutionMs?: number;
 }
 
 /**
  * A failure to inject into the next call of an endpoint. `hang`: never answered, nothing done;
- * `lost-reply`: done (its stream reports sent), but the answer never comes.
+ * `lost-reply`: done (its stream reports sent), but the answer never comes; `late-execution`: held
+ * `lateExecutionMs` (queued on the way to the matching engine), then done if still within its
+ * recvWindow, as Binance's matching engine does, and never answered.
  */
-export type InjectedFailure = 'rate-limit' | 'hang' | 'server-error' | 'lost-reply';
+export type InjectedFailure = 'rate-limit' | 'hang' | 'server-error' | 'lost-reply' | 'late-execution';
 
 /** A signed REST request as the venue received it: the route and every parameter, as sent. */
 export interface ReceivedRequest {
@@ -588,16 +592,37 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     const refused = verify(raw, req.headers['x-mbx-apikey'] as string | undefined);
     if (refused) return error(res, 401, -1022, refused);
     received.push({ route, params: Object.fromEntries(new URLSearchParams(raw)) });
+    const stale = outsideRecvWindow(new URLSearchParams(raw));
+    if (stale) return error(res, 400, -1021, stale);
     if (received.length > RECEIVED_KEPT) received.shift();
     const failure = failures.get(route);
     failures.delete(route);
     if (failure === 'hang') return; // never answered: the caller's timeout decides
     if (failure === 'lost-reply') return h(new URLSearchParams(raw), lostReply); // done, never answered
+    if (failure === 'late-execution') {
+      clock.setTimeout(() => {
+        if (!outsideRecvWindow(new URLSearchParams(raw))) h(new URLSearchParams(raw), lostReply);
+      }, options.lateExecutionMs ?? 1_000);
+      return;
+    }
     if (failure === 'rate-limit')
       return error(res, 429, -1015, 'Too many new orders; current limit is 50 orders per 10 SECOND.');
     if (failure === 'server-error')
       return error(res, 503, -1001, 'Internal error; unable to process your request. Please try again.');
     h(new URLSearchParams(raw), res);
+  };
+  /**
+   * Binance's timing rule for signed requests, checked on receipt and again when a held request
+   * reaches the matching engine: executed only while serverTime - timestamp <= recvWindow
+   * (default 5,000 ms), and refused when the timestamp is more than 1 s ahead.
+   */
+  const outsideRecvWindow = (p: URLSearchParams): string | undefined => {
+    const timestamp = Number(p.get('timestamp'));
+    const recvWindow = Number(p.get('recvWindow') ?? 5_000);
+    if (timestamp - clock.now() > 1_000) return "Timestamp for this request was 1000ms ahead of the server's time.";
+    return clock.now() - timestamp > recvWindow
+      ? 'Timestamp for this request is outside of the recvWindow.'
+      : undefined;
   };
   /** Where the answer of a call whose reply is lost goes. */
   const lostReply = { writeHead: () => lostReply, end: () => lostReply } as unknown as ServerResponse;

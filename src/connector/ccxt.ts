@@ -59,6 +59,12 @@ export interface CcxtDialect {
   createOrder(exchange: Exchange, symbol: string, order: OrderRequest & { clientOrderId: string }): Promise<Order>;
   /** Params that name an order by our client order id in `fetchOrder` / `cancelOrder`. */
   refParams(ref: OrderRef): Record<string, unknown>;
+  /**
+   * How long after it was sent a request may still be executed by the exchange (Binance: its
+   * recvWindow, and the second ahead of its clock it tolerates); undefined when the exchange
+   * states no bound. Until then, not finding an order sent without an answer proves nothing.
+   */
+  requestLifetimeMs?(exchange: Exchange): number;
   /** The reply an order update of the stream stands for; undefined for updates that are not news (trades come from `tradeReply`). */
   orderReply(update: Order): ExchangeReply | undefined;
   /** The FILL reply of a trade of the stream. */
@@ -326,13 +332,14 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
     return symbolOf(ours);
   };
   /**
-   * Client order ids whose placement was sent without an answer (a stated bound, as `symbols`):
-   * a retry of one looks it up at the exchange first.
+   * Client order ids whose placement was sent without an answer, with when it was last sent (a
+   * stated bound, as `symbols`): a retry of one looks it up at the exchange first.
    */
-  const unsure = new Set<string>();
+  const unsure = new Map<string, number>();
   const markUnsure = (clientOrderId: string): void => {
-    unsure.add(clientOrderId);
-    if (unsure.size > SYMBOLS_REMEMBERED) unsure.delete(unsure.values().next().value!); // the oldest
+    unsure.delete(clientOrderId); // re-inserted as the newest
+    unsure.set(clientOrderId, clock.now());
+    if (unsure.size > SYMBOLS_REMEMBERED) unsure.delete(unsure.keys().next().value!); // the oldest
   };
   /**
    * The order as the exchange holds it, when an earlier attempt reached it: its replies emitted as
@@ -345,7 +352,17 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
     symbol: string,
   ): Promise<{ venueOrderId: string } | undefined> => {
     const found = await fetchBy({ exchange, dialect }, symbol, order.clientOrderId);
-    if (!found) return undefined;
+    if (!found) {
+      // The earlier request may still be on its way (queued, or in the matching engine): sent now,
+      // a MARKET order could trade twice. Not sent until the exchange would refuse the earlier one.
+      const sinceMs = clock.now() - (unsure.get(order.clientOrderId) ?? Number.NEGATIVE_INFINITY);
+      const lifetimeMs = dialect.requestLifetimeMs?.(exchange);
+      if (lifetimeMs !== undefined && sinceMs <= lifetimeMs)
+        throw new Error(
+          `ccxt connector: ${order.clientOrderId} is not at the exchange yet, but the request sent ${sinceMs} ms ago may still be executed (for ${lifetimeMs} ms): not sent again yet`,
+        );
+      return undefined;
+    }
     const state = await dialect.venueState(exchange, found, symbol);
     unsure.delete(order.clientOrderId);
     if (state.status === 'REJECTED')

@@ -29,14 +29,23 @@ export async function closeRigs(): Promise<void> {
   }
 }
 
-/** A ccxt `pro.binance` pointed at a local venue. */
-export async function localBinance(url: string, timeoutMs = 2_000): Promise<InstanceType<typeof ccxt.pro.binance>> {
+/** A ccxt `pro.binance` pointed at a local venue; `recvWindowMs`: ccxt's option (default 10 s). */
+export async function localBinance(
+  url: string,
+  timeoutMs = 2_000,
+  recvWindowMs?: number,
+): Promise<InstanceType<typeof ccxt.pro.binance>> {
   const exchange = new ccxt.pro.binance({
     apiKey: 'local-key',
     secret: 'local-secret',
     timeout: timeoutMs,
     enableRateLimit: false,
-    options: { fetchMarkets: { types: ['spot'] }, fetchMargins: false, fetchCurrencies: false },
+    options: {
+      fetchMarkets: { types: ['spot'] },
+      fetchMargins: false,
+      fetchCurrencies: false,
+      ...(recvWindowMs === undefined ? {} : { recvWindow: recvWindowMs }),
+    },
   });
   await pointCcxtAtLocal(exchange, url);
   return exchange;
@@ -57,6 +66,11 @@ export interface RigOptions {
   timeoutMs?: number;
   /** The connector's wait before resubscribing after a drop. Default 100 ms. */
   reconnectDelayMs?: number;
+  /** ccxt's recvWindow: how long the venue may still execute a request after it was sent. */
+  recvWindowMs?: number;
+  /** The handler's. Defaults 3,000 and 2. */
+  ackTimeoutMs?: number;
+  placeRetries?: number;
   venue?: Partial<BinanceLocalOptions>;
 }
 
@@ -68,7 +82,7 @@ export async function bareRig(options: RigOptions = {}) {
     balance: '100000',
     ...options.venue,
   });
-  const exchange: Exchange = await localBinance(venue.url, options.timeoutMs);
+  const exchange: Exchange = await localBinance(venue.url, options.timeoutMs, options.recvWindowMs);
   const connector = createCcxtConnector(exchange, {
     reconnectDelayMs: options.reconnectDelayMs ?? 100,
     onError: () => {},
@@ -99,7 +113,7 @@ export async function handlerRig(options: RigOptions = {}) {
     ...options.venue,
   });
   const ledger: StrategyLedger = createMemoryLedger({ strategyId: 'CCXT' });
-  const connector = createCcxtConnector(await localBinance(venue.url, options.timeoutMs), {
+  const connector = createCcxtConnector(await localBinance(venue.url, options.timeoutMs, options.recvWindowMs), {
     ledger,
     reconnectDelayMs: options.reconnectDelayMs ?? 100,
     onError: () => {},
@@ -110,7 +124,8 @@ export async function handlerRig(options: RigOptions = {}) {
     connector,
     ledger,
     clock: systemClock,
-    ackTimeoutMs: 3_000,
+    ackTimeoutMs: options.ackTimeoutMs ?? 3_000,
+    placeRetries: options.placeRetries ?? 2,
     cancelTimeoutMs: 3_000,
     queryIntervalMs: 300,
     queryRetries: 3,

@@ -43,23 +43,34 @@ afterEach(async () => {
 });
 
 /** A ccxt `pro.binance` pointed at a fresh local venue. */
-async function localBinance(url: string, timeoutMs = 2_000): Promise<InstanceType<typeof ccxt.pro.binance>> {
+async function localBinance(
+  url: string,
+  timeoutMs = 2_000,
+  recvWindowMs?: number,
+): Promise<InstanceType<typeof ccxt.pro.binance>> {
   const exchange = new ccxt.pro.binance({
     apiKey: 'local-key',
     secret: 'local-secret',
     timeout: timeoutMs,
     enableRateLimit: false,
-    options: { fetchMarkets: { types: ['spot'] }, fetchMargins: false, fetchCurrencies: false },
+    options: {
+      fetchMarkets: { types: ['spot'] },
+      fetchMargins: false,
+      fetchCurrencies: false,
+      ...(recvWindowMs === undefined ? {} : { recvWindow: recvWindowMs }),
+    },
   });
   await pointCcxtAtLocal(exchange, url);
   return exchange;
 }
 
 let directive = 0;
-async function rig(options: { timeoutMs?: number } = {}): Promise<Rig> {
+async function rig(
+  options: { timeoutMs?: number; recvWindowMs?: number; ackTimeoutMs?: number; placeRetries?: number } = {},
+): Promise<Rig> {
   const venue = await startBinanceLocal({ apiKey: 'local-key', secret: 'local-secret', balance: '100000' });
   const ledger = createMemoryLedger({ strategyId: 'CCXT' });
-  const connector = createCcxtConnector(await localBinance(venue.url, options.timeoutMs), {
+  const connector = createCcxtConnector(await localBinance(venue.url, options.timeoutMs, options.recvWindowMs), {
     ledger,
     reconnectDelayMs: 100,
     onError: () => {},
@@ -70,7 +81,8 @@ async function rig(options: { timeoutMs?: number } = {}): Promise<Rig> {
     connector,
     ledger,
     clock: systemClock,
-    ackTimeoutMs: 3_000,
+    ackTimeoutMs: options.ackTimeoutMs ?? 3_000,
+    placeRetries: options.placeRetries ?? 2,
     cancelTimeoutMs: 3_000,
     queryIntervalMs: 300,
     queryRetries: 3,
@@ -167,13 +179,14 @@ describe('ccxt connector on Binance spot’s wire format', () => {
   });
 
   it('network errors and timeouts leave the outcome unknown: retried with the same client order id, one venue order', async () => {
-    const r = await rig({ timeoutMs: 400 });
+    // Sent again only once the first request is past its recvWindow (1 s) + 1 s: retries until 6 s.
+    const r = await rig({ timeoutMs: 400, recvWindowMs: 1_000, ackTimeoutMs: 6_000, placeRetries: 4 });
     r.venue.failNext('POST /api/v3/order', 'server-error');
     const a = await r.place(limit('0.01', '60000'));
-    await r.until(a, 'OPEN', 5_000); // retried after the 503
+    await r.until(a, 'OPEN', 8_000); // retried after the 503
     r.venue.failNext('POST /api/v3/order', 'hang');
     const b = await r.place(limit('0.02', '60000'));
-    await r.until(b, 'OPEN', 5_000); // retried after the timeout
+    await r.until(b, 'OPEN', 8_000); // retried after the timeout
     const ids = r.venue.orders().map((o) => o.clientOrderId);
     expect(ids.filter((id) => id === a)).toHaveLength(1);
     expect(ids.filter((id) => id === b)).toHaveLength(1);
