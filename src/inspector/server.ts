@@ -17,7 +17,7 @@ import { type Clock, systemClock } from '../clock.js';
 import type { LedgerUpdatedEvent, StrategyLedger } from '../ledger/types.js';
 import { ORDER_STATUSES, type OrderStatus } from '../types.js';
 import { isAllowedRequest, isLoopbackAddress } from './hosts.js';
-import { OrderIndex, summaryOf } from './order-index.js';
+import { type OrderChange, type OrderSource, openOrderSource } from './order-source.js';
 import { INSPECTOR_SCRIPT } from './page-script.js';
 import { INSPECTOR_STYLE } from './page-style.js';
 import { inspectorPage } from './page.js';
@@ -126,14 +126,13 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const clock = options.clock ?? systemClock;
   const pushIntervalMs = options.pushIntervalMs ?? 100;
   const { ledger } = options;
-  const index = new OrderIndex();
-  let anomalies = (await ledger.getAnomalies()).length;
-  const existing = await ledger.getOrdersChangedSince(Number.MIN_SAFE_INTEGER);
-  existing.sort((a, b) => a.placedAt - b.placedAt || (a.orderId < b.orderId ? -1 : 1)); // listings are newest first
-  for (const o of existing) index.put(summaryOf(o));
 
   // ─── Following the ledger, batched ──────────────────────────────────────────────────────
-  const dirty = new Set<string>();
+  /** What the events said of each order since the last refresh began. */
+  const dirty = new Map<string, OrderChange>();
+  /** Set once the ledger's orders are counted or loaded; events before that wait in `dirty`. */
+  let source: OrderSource | undefined;
+  let anomalies = 0;
   /** An event arrived since the last refresh began: a push is owed (anomalies need one too). */
   let owed = false;
   let timer: unknown;
@@ -141,16 +140,14 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const refresh = async (): Promise<void> => {
     timer = undefined;
     owed = false;
-    const ids = [...dirty];
+    const changes = new Map(dirty);
     dirty.clear();
-    for (const id of ids) {
-      const o = await ledger.getOrder(id);
-      if (o) index.put(summaryOf(o));
-    }
-    broadcast({ type: 'changed', ids, counts: index.statusCounts(), total: index.size, anomalies });
+    await source!.refresh(changes);
+    broadcast({ type: 'changed', ids: [...changes.keys()], ...summary() });
   };
+  const summary = () => ({ counts: source!.statusCounts(), total: source!.size, anomalies });
   const schedule = (): void => {
-    if (timer === undefined && !refreshing) timer = clock.setTimeout(() => run(), pushIntervalMs);
+    if (source && timer === undefined && !refreshing) timer = clock.setTimeout(() => run(), pushIntervalMs);
   };
   const run = (): void => {
     refreshing = refresh()
@@ -160,12 +157,27 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
         if (owed) schedule(); // events that came during the refresh
       });
   };
+  // Subscribed before the orders are counted: what the counts miss, the events bring.
   const unsubscribe = ledger.subscribe((e: LedgerUpdatedEvent) => {
     if (e.eventType === 'ORDER_ANOMALY') anomalies++;
-    if (e.orderId) dirty.add(e.orderId);
+    if (e.orderId) {
+      const change = dirty.get(e.orderId) ?? { placed: false };
+      if (e.eventType === 'ORDER_PLACED') change.placed = true;
+      if (e.seq !== undefined) change.firstSeq = Math.min(change.firstSeq ?? e.seq, e.seq);
+      dirty.set(e.orderId, change);
+    }
     owed = true;
     schedule();
   });
+  try {
+    const opened = await openOrderSource(ledger);
+    anomalies += opened.anomalies;
+    source = opened.source;
+  } catch (err) {
+    unsubscribe();
+    throw err;
+  }
+  if (owed) schedule();
 
   // ─── Who may ask ────────────────────────────────────────────────────────────────────────
   /** Set once listening: the cookie is named after the port, known only then when it was 0. */
@@ -241,15 +253,19 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     if (url.pathname === '/app.js') return send(req, res, 200, 'text/javascript; charset=utf-8', INSPECTOR_SCRIPT);
     if (url.pathname === '/app.css') return send(req, res, 200, 'text/css; charset=utf-8', INSPECTOR_STYLE);
     if (url.pathname === '/api/machine') return json(req, res, 200, machineGraph());
-    if (url.pathname === '/api/summary')
-      return json(req, res, 200, { counts: index.statusCounts(), total: index.size, anomalies });
+    if (url.pathname === '/api/summary') return json(req, res, 200, summary());
     if (url.pathname === '/api/orders') {
       const statuses = (url.searchParams.get('status') ?? '')
         .split(',')
         .filter((s): s is OrderStatus => (ORDER_STATUSES as readonly string[]).includes(s));
       const offset = clampInt(url.searchParams.get('offset'), 0, 0, Number.MAX_SAFE_INTEGER);
       const limit = clampInt(url.searchParams.get('limit'), 100, 1, 1_000);
-      return json(req, res, 200, index.page({ statuses, text: url.searchParams.get('q') ?? '', offset, limit }));
+      return json(
+        req,
+        res,
+        200,
+        await source!.page({ statuses, text: url.searchParams.get('q') ?? '', offset, limit }),
+      );
     }
     const m = /^\/api\/orders\/([^/]+)$/.exec(url.pathname);
     if (m) {
@@ -257,8 +273,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       const order = await ledger.getOrder(orderId);
       if (!order) return json(req, res, 404, { error: `no order ${orderId} in this ledger` });
       const { snapshot: _snapshot, ...view } = order;
-      const [transitions, all] = await Promise.all([ledger.getTransitions(orderId), ledger.getAnomalies()]);
-      return json(req, res, 200, { order: view, transitions, anomalies: all.filter((a) => a.orderId === orderId) });
+      const [transitions, own] = await Promise.all([ledger.getTransitions(orderId), source!.orderAnomalies(orderId)]);
+      return json(req, res, 200, { order: view, transitions, anomalies: own });
     }
     json(req, res, 404, { error: 'not found' });
   };
@@ -284,7 +300,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.send(JSON.stringify({ type: 'changed', ids: [], counts: index.statusCounts(), total: index.size, anomalies }));
+      ws.send(JSON.stringify({ type: 'changed', ids: [], ...summary() }));
     });
   });
   const broadcast = (message: unknown): void => {

@@ -14,6 +14,7 @@ import type Database from 'better-sqlite3';
 import { decAdd, decEq } from '../decimal.js';
 import { LedgerIntegrityError } from '../errors.js';
 import { LedgerPublisher, anomalyEvent, changeEvent, placedEvent } from './publisher.js';
+import { BROWSE_INDEXES, sqliteBrowser } from './sqlite-browse.js';
 import {
   type AnomalyRow,
   type FillRow,
@@ -326,6 +327,7 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
   };
 
   const toView = (row: OrderRow): LedgerOrder => orderOf(row, (q.fillsOf.all(row.order_id) as FillRow[]).map(fillOf));
+  const browser = sqliteBrowser(db, scope, toView);
 
   const assertOpen = (): void => {
     if (closed) throw new Error('ledger is closed');
@@ -378,6 +380,22 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
       ) as OrderRow[];
       return rows.map(toView);
     },
+    async countOrdersByStatus() {
+      assertOpen();
+      return browser.countOrdersByStatus();
+    },
+    async listOrders(query) {
+      assertOpen();
+      return browser.listOrders(query);
+    },
+    async countAnomalies() {
+      assertOpen();
+      return browser.countAnomalies();
+    },
+    async getOrderAnomalies(orderId) {
+      assertOpen();
+      return browser.getOrderAnomalies(orderId);
+    },
     subscribe: (listener) => publisher.subscribe(listener),
     async close() {
       if (closed) return;
@@ -414,6 +432,7 @@ function migrate(db: Database.Database): void {
       );
     }
     for (let v = found; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.exec(BROWSE_INDEXES); // indexes only: the file's format, and so its version, stay the same
     if (row?.value !== String(SCHEMA_VERSION)) {
       db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
     }

@@ -113,6 +113,25 @@ export interface LedgerUpdatedEvent {
   at: number;
 }
 
+/** A filter and page of the order list, newest placement first (ties: the greater OrderID first). */
+export interface OrderListQuery {
+  /** Any of these statuses; none or empty: every status. */
+  statuses?: readonly OrderStatus[];
+  /** Case-insensitive text in the OrderID, venue order id, directive, strategy or symbol. */
+  text?: string;
+  offset: number;
+  limit: number;
+  /** Count the matching orders (`total`); default true. A viewer that keeps its own counts skips it. */
+  countTotal?: boolean;
+}
+
+/** A page of the order list. */
+export interface OrderListPage {
+  /** How many orders match, when counted. */
+  total?: number;
+  orders: LedgerOrder[];
+}
+
 /** Receives ledger events. */
 export type LedgerListener = (event: LedgerUpdatedEvent) => void;
 
@@ -146,6 +165,17 @@ export interface StrategyLedger {
   isOrderIdTaken?(orderId: string): Promise<boolean>;
   /** Every order not FILLED, REJECTED, CANCELLED or EXPIRED (TIMED_OUT included). */
   getOpenOrders(): Promise<LedgerOrder[]>;
+  /**
+   * Optional, for viewers of large ledgers (the inspector), answered from indexes rather than by
+   * loading every order: the number of orders in each status (every status present).
+   */
+  countOrdersByStatus?(): Promise<Record<OrderStatus, number>>;
+  /** Optional, as `countOrdersByStatus`: one page of the order list. */
+  listOrders?(query: OrderListQuery): Promise<OrderListPage>;
+  /** Optional, as `countOrdersByStatus`: how many anomalies are recorded. */
+  countAnomalies?(): Promise<number>;
+  /** Optional, as `countOrdersByStatus`: the anomalies recorded for one order, in the order recorded. */
+  getOrderAnomalies?(orderId: string): Promise<AnomalyRecord[]>;
   /** Listens to `STRATEGY_LEDGER_UPDATED`; returns the unsubscribe function. */
   subscribe(listener: LedgerListener): () => void;
   close(): Promise<void>;
