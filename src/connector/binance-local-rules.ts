@@ -75,7 +75,7 @@ const Dec = BigFactory();
 const eight = (v: string): string => new Dec(v).toFixed(8);
 
 /** The symbol's `filters` in `exchangeInfo`, as Binance lists them. */
-export function exchangeInfoFilters(r: LocalMarketRules): Record<string, unknown>[] {
+function exchangeInfoFilters(r: LocalMarketRules): Record<string, unknown>[] {
   return [
     {
       filterType: 'PRICE_FILTER',
@@ -112,6 +112,39 @@ export function exchangeInfoFilters(r: LocalMarketRules): Record<string, unknown
     { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
     { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: 5 },
   ];
+}
+
+/** A symbol's entry in `exchangeInfo`, as Binance spot lists one, with its filters. */
+export function exchangeInfoSymbol(
+  symbol: string,
+  base: string,
+  quote: string,
+  rules: LocalMarketRules,
+): Record<string, unknown> {
+  return {
+    symbol,
+    status: 'TRADING',
+    baseAsset: base,
+    baseAssetPrecision: 8,
+    quoteAsset: quote,
+    quotePrecision: 8,
+    quoteAssetPrecision: 8,
+    baseCommissionPrecision: 8,
+    quoteCommissionPrecision: 8,
+    orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'],
+    icebergAllowed: true,
+    ocoAllowed: true,
+    quoteOrderQtyMarketAllowed: true,
+    allowTrailingStop: true,
+    cancelReplaceAllowed: true,
+    isSpotTradingAllowed: true,
+    isMarginTradingAllowed: false,
+    filters: exchangeInfoFilters(rules),
+    permissions: [],
+    permissionSets: [['SPOT']],
+    defaultSelfTradePreventionMode: 'EXPIRE_MAKER',
+    allowedSelfTradePreventionModes: ['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'],
+  };
 }
 
 /** A new order as the venue reads its parameters. */

@@ -11,13 +11,19 @@
  * Tests drive its book by hand (`fill`, `expire`, `dropStream`, `failNext`); the demo lets
  * `autoFill` trade resting orders now and then. Not a matching engine: a faithful counterpart.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WebSocket } from 'ws';
 import { type Clock, systemClock } from '../clock.js';
 import { decAdd, decCmp, decMul, decSubFloor } from '../decimal.js';
-import { BINANCE_RULES, type LocalMarketRules, brokenFilter, exchangeInfoFilters } from './binance-local-rules.js';
+import { BINANCE_RULES, type LocalMarketRules, exchangeInfoSymbol } from './binance-local-rules.js';
+import {
+  type Refusal,
+  newOrderRefusal,
+  outsideRecvWindow,
+  restSignatureRefusal,
+  streamSignatureValid,
+} from './binance-local-requests.js';
 import type { VenueOrderState } from './types.js';
 
 /** A symbol the local venue lists, e.g. `{ base: 'BTC', quote: 'USDT', price: '60000' }`. */
@@ -186,18 +192,7 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
   let subscriptions = 0;
   const streams = new Set<WebSocket>();
 
-  // ─── Signed requests ───────────────────────────────────────────────────────────────────
-  const verify = (raw: string, apiKey: string | undefined): string | undefined => {
-    if (apiKey !== options.apiKey) return 'API-key format invalid.';
-    const m = /(^|&)signature=([0-9a-f]+)/.exec(raw);
-    if (!m) return "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.";
-    const payload = raw.replace(/&?signature=[0-9a-f]+/, '');
-    const expected = createHmac('sha256', options.secret).update(payload).digest();
-    const got = Buffer.from(m[2]!, 'hex');
-    return got.length === expected.length && timingSafeEqual(got, expected)
-      ? undefined
-      : 'Signature for this request is not valid.';
-  };
+  // ─── Answers ──────────────────────────────────────────────────────────────────────────
   const send = (res: ServerResponse, status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
@@ -296,45 +291,11 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
   };
   const working = (o: LocalOrder): boolean => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
 
-  /** A refusal in Binance's terms. */
-  type Refusal = { status: number; code: number; msg: string };
-  const isDecimal = (v: string): boolean => /^\d{1,20}(\.\d{1,20})?$/.test(v);
-  /** More places than the asset's precision (8 on these symbols), which Binance refuses outright. */
-  const tooPrecise = (v: string): boolean => (v.split('.')[1] ?? '').replace(/0+$/, '').length > 8;
-  const mandatory = (name: string): Refusal => ({
-    status: 400,
-    code: -1102,
-    msg: `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`,
-  });
-  /**
-   * A new order's parameters and filters, evaluated before anything happens (cancelReplace: before
-   * its cancel), in Binance's order: the symbol, each parameter's form and precision, the time in
-   * force, then the filters as listed.
-   */
+  /** A new order's symbol, parameters and filters, judged before anything happens (cancelReplace: before its cancel). */
   const filters = (p: URLSearchParams): Refusal | undefined => {
     const symbol = p.get('symbol') ?? '';
     if (!markets.has(symbol)) return { status: 400, code: -1121, msg: 'Invalid symbol.' };
-    const type = p.get('type') ?? '';
-    const market = type === 'MARKET';
-    const named = ['quantity', ...(market ? [] : ['price']), ...(p.has('stopPrice') ? ['stopPrice'] : [])];
-    for (const name of named) {
-      const v = p.get(name);
-      if (v === null || !isDecimal(v)) return mandatory(name);
-      if (tooPrecise(v))
-        return { status: 400, code: -1111, msg: 'Precision is over the maximum defined for this asset.' };
-    }
-    if (decCmp(p.get('quantity')!, '0') <= 0) return { status: 400, code: -1013, msg: 'Invalid quantity.' };
-    if (!market && !p.has('timeInForce')) return mandatory('timeInForce');
-    if (!market && !['GTC', 'IOC', 'FOK'].includes(p.get('timeInForce')!))
-      return { status: 400, code: -1115, msg: 'Invalid timeInForce.' };
-    const order = {
-      type,
-      quantity: p.get('quantity')!,
-      price: p.get('price') ?? undefined,
-      stopPrice: p.get('stopPrice') ?? undefined,
-    };
-    const broken = brokenFilter(rulesOf(symbol), order, markets.get(symbol)!.price);
-    return broken ? { status: 400, code: -1013, msg: `Filter failure: ${broken}` } : undefined;
+    return newOrderRefusal(p, rulesOf(symbol), markets.get(symbol)!.price);
   };
   /** Places a new order that passed its filters; refused for a duplicate client order id or the balance. */
   const place = (p: URLSearchParams): LocalOrder | Refusal => {
@@ -538,30 +499,7 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     serverTime: clock.now(),
     rateLimits: [],
     exchangeFilters: [],
-    symbols: [...markets].map(([symbol, m]) => ({
-      symbol,
-      status: 'TRADING',
-      baseAsset: m.base,
-      baseAssetPrecision: 8,
-      quoteAsset: m.quote,
-      quotePrecision: 8,
-      quoteAssetPrecision: 8,
-      baseCommissionPrecision: 8,
-      quoteCommissionPrecision: 8,
-      orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'],
-      icebergAllowed: true,
-      ocoAllowed: true,
-      quoteOrderQtyMarketAllowed: true,
-      allowTrailingStop: true,
-      cancelReplaceAllowed: true,
-      isSpotTradingAllowed: true,
-      isMarginTradingAllowed: false,
-      filters: exchangeInfoFilters(rulesOf(symbol)),
-      permissions: [],
-      permissionSets: [['SPOT']],
-      defaultSelfTradePreventionMode: 'EXPIRE_MAKER',
-      allowedSelfTradePreventionModes: ['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'],
-    })),
+    symbols: [...markets].map(([symbol, m]) => exchangeInfoSymbol(symbol, m.base, m.quote, rulesOf(symbol))),
   });
 
   // ─── HTTP ──────────────────────────────────────────────────────────────────────────────
@@ -589,10 +527,10 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     const h = handlers[route];
     if (!h) return error(res, 404, -1, `unknown endpoint ${route}`);
     const raw = [url.search.slice(1), body].filter((s) => s.length > 0).join('');
-    const refused = verify(raw, req.headers['x-mbx-apikey'] as string | undefined);
+    const refused = restSignatureRefusal(raw, req.headers['x-mbx-apikey'] as string | undefined, options);
     if (refused) return error(res, 401, -1022, refused);
     received.push({ route, params: Object.fromEntries(new URLSearchParams(raw)) });
-    const stale = outsideRecvWindow(new URLSearchParams(raw));
+    const stale = outsideRecvWindow(new URLSearchParams(raw), clock.now());
     if (stale) return error(res, 400, -1021, stale);
     if (received.length > RECEIVED_KEPT) received.shift();
     const failure = failures.get(route);
@@ -601,7 +539,7 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     if (failure === 'lost-reply') return h(new URLSearchParams(raw), lostReply); // done, never answered
     if (failure === 'late-execution') {
       clock.setTimeout(() => {
-        if (!outsideRecvWindow(new URLSearchParams(raw))) h(new URLSearchParams(raw), lostReply);
+        if (!outsideRecvWindow(new URLSearchParams(raw), clock.now())) h(new URLSearchParams(raw), lostReply);
       }, options.lateExecutionMs ?? 1_000);
       return;
     }
@@ -610,19 +548,6 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
     if (failure === 'server-error')
       return error(res, 503, -1001, 'Internal error; unable to process your request. Please try again.');
     h(new URLSearchParams(raw), res);
-  };
-  /**
-   * Binance's timing rule for signed requests, checked on receipt and again when a held request
-   * reaches the matching engine: executed only while serverTime - timestamp <= recvWindow
-   * (default 5,000 ms), and refused when the timestamp is more than 1 s ahead.
-   */
-  const outsideRecvWindow = (p: URLSearchParams): string | undefined => {
-    const timestamp = Number(p.get('timestamp'));
-    const recvWindow = Number(p.get('recvWindow') ?? 5_000);
-    if (timestamp - clock.now() > 1_000) return "Timestamp for this request was 1000ms ahead of the server's time.";
-    return clock.now() - timestamp > recvWindow
-      ? 'Timestamp for this request is outside of the recvWindow.'
-      : undefined;
   };
   /** Where the answer of a call whose reply is lost goes. */
   const lostReply = { writeHead: () => lostReply, end: () => lostReply } as unknown as ServerResponse;
@@ -641,14 +566,7 @@ export async function startBinanceLocal(options: BinanceLocalOptions): Promise<B
         return;
       }
       if (m.method === 'userDataStream.subscribe.signature') {
-        // Binance signs the key-sorted parameters (apiKey and timestamp among them) but the signature.
-        const signed = Object.entries(m.params ?? {})
-          .filter(([k]) => k !== 'signature')
-          .sort(([a], [b]) => (a < b ? -1 : 1));
-        const expected = createHmac('sha256', options.secret)
-          .update(signed.map(([k, v]) => `${k}=${v}`).join('&'))
-          .digest('hex');
-        if (m.params?.apiKey !== options.apiKey || m.params?.signature !== expected) {
+        if (!streamSignatureValid(m.params, options)) {
           ws.send(
             JSON.stringify({
               id: m.id,
