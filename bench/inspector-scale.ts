@@ -140,6 +140,15 @@ async function measure(file: string): Promise<void> {
     for (let i = 0; i < n; i++) times.push((await get(path)).ms);
     return times.sort((a, b) => a - b)[Math.floor(n / 2)]!;
   };
+  const medianOf = async (work: () => Promise<unknown>, n = 7): Promise<number> => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await work();
+      times.push(performance.now() - t);
+    }
+    return times.sort((a, b) => a - b)[Math.floor(n / 2)]!;
+  };
   const orders = (first.body as { orders: { orderId: string }[]; total: number }).orders;
   const total = (first.body as { total: number }).total;
   const result = {
@@ -153,6 +162,12 @@ async function measure(file: string): Promise<void> {
     twoStatesPageMs: await median('api/orders?offset=0&limit=100&status=OPEN,CANCELLED'),
     detailMs: await median(`api/orders/${orders[50]!.orderId}`),
     textFilterMs: await median('api/orders?offset=0&limit=100&q=0000abc', 3),
+    // The same work without HTTP: what the ledger's queries cost, apart from the machine's load on fetch.
+    ledgerFirstPageMs: await medianOf(() => ledger.listOrders!({ offset: 0, limit: 100, countTotal: false })),
+    ledgerDetailMs: await medianOf(async () => {
+      const id = orders[50]!.orderId;
+      await Promise.all([ledger.getOrder(id), ledger.getTransitions(id), ledger.getOrderAnomalies!(id)]);
+    }),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   await inspector.close();
