@@ -17,7 +17,9 @@
  * open orders only, so a placement sent again after an unknown outcome would open a second order
  * if the first already filled. Before such a retry the connector looks the client order id up at
  * the exchange; when the exchange knows it, nothing is sent and what the exchange says is emitted
- * as the stream would have told it.
+ * as the stream would have told it. When it does not, the retry is sent only once the earlier
+ * request can no longer be executed (`requestLifetimeMs`: Binance's recvWindow); until then the
+ * outcome stays unknown.
  *
  * Modify (contract section 4b) is a cancel-replace when the dialect has `replace` (Binance spot:
  * `order/cancelReplace`, STOP_ON_FAILURE): the replacement's client order id is the modification
