@@ -21,6 +21,7 @@ import {
   eventTypeOf,
   isRecordedChange,
   needsActor,
+  persistedSnapshotOf,
   statusOfOrder,
 } from './live-order.js';
 import { BOUNDS, type ResolvedOptions } from './options.js';
@@ -85,11 +86,9 @@ export class OrderRuntime {
       request: view.orderDetails,
       actor,
       replyKeys: new RecentList(BOUNDS.replyKeysPerOrder),
-      effects: [],
       timer: undefined,
       timerAt: null,
     };
-    actor.on('*', (effect) => order.effects.push(effect));
     this.live.set(order.orderId, order);
     this.cache.put(view);
     for (const venueOrderId of venueIdsOf(order)) this.liveVenueIds.set(venueOrderId, order.orderId);
@@ -166,10 +165,12 @@ export class OrderRuntime {
       const reason = `${event.type} has no row in the state table for an order ${statusOf(before)}`;
       return this.anomaly('LATE_REPLY', reason, order.orderId, meta.reply ?? event);
     }
-    order.effects = [];
+    // Listened to for this event only: a listener kept on every actor cost about 150 bytes per live order.
+    const effects: OrderEffect[] = [];
+    const listener = order.actor.on('*', (effect) => effects.push(effect));
     order.actor.send(event);
+    listener.unsubscribe();
     const after = order.actor.getSnapshot();
-    const effects = order.effects;
     const from = statusOf(before);
     const to = statusOf(after);
     const writes = this.writesOf(order, event, meta, effects, before, after);
@@ -206,7 +207,6 @@ export class OrderRuntime {
     const resolved = after.context.lastModify !== before.context.lastModify ? after.context.lastModify : null;
     const writes: LedgerWrite[] = [];
     if (meta.fill) writes.push({ kind: 'fill', orderId: order.orderId, fill: meta.fill });
-    const snapshot = order.actor.getPersistedSnapshot(); // what recovery restores
     if (isRecordedChange(event, before.context, after.context, from !== to)) {
       const venueLearnt =
         after.context.venueOrderId !== before.context.venueOrderId ? after.context.venueOrderId : null;
@@ -223,10 +223,10 @@ export class OrderRuntime {
         ...(to === 'REJECTED' && from !== 'REJECTED' && after.context.rejectReason !== null
           ? { rejectReason: after.context.rejectReason }
           : {}),
-        snapshot,
+        snapshot: persistedSnapshotOf(order.actor), // what recovery restores
       });
     } else if (after.context !== before.context) {
-      writes.push({ kind: 'snapshot', orderId: order.orderId, snapshot });
+      writes.push({ kind: 'snapshot', orderId: order.orderId, snapshot: persistedSnapshotOf(order.actor) });
     }
     for (const a of meta.anomalies ?? []) writes.push(this.anomalyWrite(a.kind, a.reason, order.orderId, meta.reply));
     for (const e of effects) {
