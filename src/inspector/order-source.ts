@@ -1,8 +1,8 @@
 /**
  * Where the inspector's counts, list pages and anomalies come from. A ledger with indexed queries
- * (`listOrders`, `countOrdersByStatus`…, the SQLite ledger) answers each of them itself, so a ledger
- * of millions of orders costs the inspector a few counters; any other ledger has its orders loaded
- * once into an in-memory index, then followed through its events.
+ * (`listOrders`, `countOrdersByStatus`…: the SQLite and PostgreSQL ledgers) answers each of them
+ * itself, so a ledger of millions of orders costs the inspector a few counters; any other ledger
+ * has its orders loaded once into an in-memory index, then followed through its events.
  */
 import type { AnomalyRecord, StrategyLedger } from '../ledger/types.js';
 import { ORDER_STATUSES, type OrderStatus } from '../types.js';
@@ -52,7 +52,7 @@ export async function openOrderSource(ledger: StrategyLedger): Promise<{ source:
   return { source: new IndexedOrders(ledger, existing), anomalies: all.length };
 }
 
-/** Every order loaded into memory: for ledgers without indexed queries (memory, PostgreSQL). */
+/** Every order loaded into memory: for ledgers without indexed queries (the memory ledger). */
 class IndexedOrders implements OrderSource {
   private readonly index = new OrderIndex();
 

@@ -23,6 +23,7 @@ import type { Client, Pool, PoolClient } from 'pg';
 import { type Clock, systemClock } from '../clock.js';
 import { decAdd, decEq } from '../decimal.js';
 import { LedgerFencedError, LedgerIntegrityError } from '../errors.js';
+import { browseIndexesSql, postgresBrowser } from './postgres-browse.js';
 import { LedgerPublisher, anomalyEvent, changeEvent, placedEvent } from './publisher.js';
 import {
   type AnomalyRow,
@@ -625,6 +626,9 @@ export async function connectPostgresLedger(
   const assertOpen = (): void => {
     if (closed) throw new Error('ledger is closed');
   };
+  const browser = postgresBrowser(pool, schema, strategyId, (ids) =>
+    ids.length === 0 ? Promise.resolve([]) : ordersWhere('o.order_id = ANY($2)', [ids], 'o.order_id'),
+  );
 
   return {
     holderId,
@@ -673,6 +677,22 @@ export async function connectPostgresLedger(
     getOpenOrders: () => ordersWhere(sqlOpen('o.status'), [], 'o.placed_at, o.order_id'),
     getOrdersChangedSince: (at) => ordersWhere('o.changed_at >= $2', [at], 'o.changed_at, o.order_id'),
     getOrdersByDirective: (directiveId) => ordersWhere('o.directive_id = $2', [directiveId], 'o.placed_at, o.order_id'),
+    async countOrdersByStatus() {
+      assertOpen();
+      return browser.countOrdersByStatus();
+    },
+    async listOrders(query) {
+      assertOpen();
+      return browser.listOrders(query);
+    },
+    async countAnomalies() {
+      assertOpen();
+      return browser.countAnomalies();
+    },
+    async getOrderAnomalies(orderId) {
+      assertOpen();
+      return browser.getOrderAnomalies(orderId);
+    },
     subscribe: (l) => publisher.subscribe(l),
     async close() {
       if (closed) return;
@@ -721,6 +741,7 @@ async function migrate(pool: Pool, schema: string): Promise<void> {
     }
     const migrations = migrationSql(schema);
     for (let v = found; v < SCHEMA_VERSION; v++) await c.query(migrations[v]!);
+    await c.query(browseIndexesSql(schema)); // indexes only: the schema's version stays the same
     if (row?.value !== String(SCHEMA_VERSION)) {
       await c.query(
         `INSERT INTO ${schema}.meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
