@@ -69,6 +69,26 @@ function binanceValues(r: Record<string, unknown>): Omit<OrderValues, 'side' | '
   };
 }
 
+/**
+ * How long a symbol's average price is reused. Binance's is a 5-minute average and its price band
+ * spans 0.2 to 5 times it, so a few seconds' staleness changes no verdict that matters (the venue
+ * judges again anyway), and fetching it for every order would double the requests.
+ */
+const AVERAGE_PRICE_TTL_MS = 5_000;
+/** Per exchange instance: symbol → its average price and when it was fetched (one entry per symbol). */
+const averagePrices = new WeakMap<Exchange, Map<string, { price: string; atMs: number }>>();
+
+/** The symbol's average price (`GET /api/v3/avgPrice`), fetched at most every few seconds. */
+async function averagePrice(exchange: Exchange, marketId: string, nowMs: number): Promise<string> {
+  const cache = averagePrices.get(exchange) ?? new Map<string, { price: string; atMs: number }>();
+  averagePrices.set(exchange, cache);
+  const known = cache.get(marketId);
+  if (known && nowMs - known.atMs < AVERAGE_PRICE_TTL_MS) return known.price;
+  const price = String((await api(exchange).publicGetAvgPrice({ symbol: marketId })).price);
+  cache.set(marketId, { price, atMs: nowMs });
+  return price;
+}
+
 /** Trades per `myTrades` call: Binance's maximum (its default is 500). */
 export const TRADES_PER_PAGE = 1000;
 /** Pages read for one order: a stated bound of 1,000,000 fills. */
@@ -205,14 +225,13 @@ export const binanceReplace: CcxtReplaceDialect = {
 
 /** Binance spot: `newClientOrderId`, filters checked first, `executionReport` fields in `info`, trades paged by `orderId`, cancel-replace. */
 export const binanceDialect: CcxtDialect = {
-  async refusal(exchange, symbol, order: FilteredOrder & Pick<OrderRequest, 'timeInForce'>) {
+  async refusal(exchange, symbol, order: FilteredOrder & Pick<OrderRequest, 'timeInForce'>, nowMs) {
     if (order.type !== 'MARKET' && order.timeInForce !== undefined && !BINANCE_TIME_IN_FORCE.has(order.timeInForce))
       return `timeInForce ${order.timeInForce}: Binance spot has none (GTC, IOC, FOK only); not sent as another`;
     const market = exchange.market(symbol);
     const filters = binanceFiltersOf(market);
     if (!needsAveragePrice(filters, order)) return binanceFilterRefusal(filters, order);
-    const average = await api(exchange).publicGetAvgPrice({ symbol: market.id });
-    return binanceFilterRefusal(filters, order, String(average.price));
+    return binanceFilterRefusal(filters, order, await averagePrice(exchange, String(market.id), nowMs));
   },
   async createOrder(exchange, symbol, order) {
     const market = exchange.market(symbol);

@@ -54,9 +54,10 @@ export interface CcxtDialect {
   /**
    * Why the exchange would refuse this order by its published rules (lot step, tick size, bounds,
    * minimum notional, price band, time in force); undefined when it fits. Checked before every
-   * placement and every replacement, so that what is sent is exactly what was recorded.
+   * placement and every replacement, so that what is sent is exactly what was recorded. `nowMs`:
+   * the injected clock's time, for what the dialect caches (Binance: the average price).
    */
-  refusal(exchange: Exchange, symbol: string, order: OrderValues): Promise<string | undefined>;
+  refusal(exchange: Exchange, symbol: string, order: OrderValues, nowMs: number): Promise<string | undefined>;
   /** Sends a new order with the recorded strings as they are (ccxt's `createOrder` reformats them). */
   createOrder(exchange: Exchange, symbol: string, order: OrderRequest & { clientOrderId: string }): Promise<Order>;
   /** Params that name an order by our client order id in `fetchOrder` / `cancelOrder`. */
@@ -269,7 +270,7 @@ function createReplacing(c: ReplacingContext) {
       // The replacement as it would be sent (its quantity: the new total less what was executed)
       // must fit the exchange's rules as it is: refused here, never rounded by the exchange or ccxt.
       const refused = await c.dialect
-        .refusal(exchange, symbol, send.values)
+        .refusal(exchange, symbol, send.values, c.clock.now())
         .catch((err: unknown) => `the exchange's rules could not be read, modify not sent: ${String(err)}`);
       if (refused !== undefined) {
         c.emit(tracker.failed(m, undefined));
@@ -445,7 +446,7 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
       const { symbol: _ours, clientOrderId: _id, ...values } = order;
       let refused: string | undefined;
       try {
-        refused = await dialect.refusal(exchange, symbol, values);
+        refused = await dialect.refusal(exchange, symbol, values, clock.now());
       } catch (err) {
         if (isDefinitiveRefusal(err)) throw new PlacementRejectedError(reasonOf(err as Error)); // an unknown symbol
         throw err; // nothing was sent: the handler's retry checks again
