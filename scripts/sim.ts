@@ -25,7 +25,11 @@ for (let seed = from; seed < from + count; seed++) {
   orders += r.orders;
   restarts += r.restarts;
   const verdict = r.problems.length === 0 ? 'ok' : `FAILED: ${r.problems.slice(0, 3).join(' | ')}`;
-  console.log(`seed ${seed}: ${r.orders} orders, ${r.fills} fills, ${r.restarts} restarts: ${verdict}`);
+  const excused = Object.entries(r.findings).map(([finding, n]) => `${finding} ${n}`);
+  console.log(
+    `seed ${seed}: ${r.orders} orders, ${r.modify.modifiesSent} modifies sent, ${r.fills} fills, ${r.restarts} restarts` +
+      `${excused.length > 0 ? ` (excused as known findings: ${excused.join(', ')})` : ''}: ${verdict}`,
+  );
   if (r.problems.length > 0) failed.push(seed);
 }
 const secs = (performance.now() - started) / 1000;

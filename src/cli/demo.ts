@@ -2,6 +2,9 @@
  * `execution-handler demo`: a realistic session against the embedded simulated venue, written to a
  * SQLite ledger (or kept in memory), with a progress bar while it runs and a summary at the end,
  * audited against the venue's own truth. `--resume` continues a session that was interrupted.
+ * The engine modifies a share of its working orders (price chases, size cuts and raises), against a
+ * venue that amends them in place (an even seed) or replaces them with a new venue order id (an odd
+ * seed); the summary counts the modifies and the audit checks every order's values against the venue's.
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -12,6 +15,8 @@ import { createMemoryLedger } from '../ledger/memory.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
 import type { StrategyLedger } from '../ledger/types.js';
 import { auditAgainstVenue } from '../sim/audit.js';
+import { type FindingCounts, KNOWN_FINDINGS } from '../sim/known-findings.js';
+import { type ModifyCounts, modifyCounts } from '../sim/modify-counts.js';
 import { type SessionResult, type SessionState, runSession } from '../sim/session.js';
 import { systemClock } from '../clock.js';
 import { startInspector } from '../inspector/server.js';
@@ -52,6 +57,9 @@ export const DEMO_FAULTS: Required<Omit<SimulatedFaults, 'delayMsMax'>> & { dela
   venueIdOnlyRate: 0.2,
 };
 
+/** Chance per second that the demo's engine modifies a given working order: about one in six gets a modify. */
+export const DEMO_MODIFY_RATE_PER_SECOND = 0.3;
+
 /** Where the session state (plan, progress, the simulated venue) is kept beside a ledger file. */
 export const sessionFileOf = (ledgerPath: string): string => `${ledgerPath}.session.json`;
 
@@ -79,10 +87,20 @@ function openLedger(options: DemoOptions): { ledger: StrategyLedger; resume?: Se
   return { ledger: openSqliteLedger(path, { strategyId: 'DEMO' }) };
 }
 
+/**
+ * Orders the audit excused as a known finding of the handler (`KNOWN_FINDINGS`): one line naming
+ * each finding and its count, or nothing when none was excused.
+ */
+function findingsLine(findings: FindingCounts): string {
+  const named = (Object.keys(KNOWN_FINDINGS) as (keyof FindingCounts)[]).filter((k) => (findings[k] ?? 0) > 0);
+  if (named.length === 0) return '';
+  return `audit: excused as known findings of the handler (not yet fixed): ${named.map((k) => `${k} ${findings[k]}`).join(', ')}\n`;
+}
+
 /** The audit's verdict as the demos print it: one line when clean, else the first 20 problems. */
-export function auditLine(problems: readonly string[]): string {
+export function auditLine(problems: readonly string[], findings: FindingCounts = {}): string {
   if (problems.length === 0)
-    return 'audit: every order agrees with the venue; no fill lost or counted twice; every change a legal edge.\n';
+    return `audit: every order agrees with the venue, its values in force included; no fill lost or counted twice; every change a legal edge.\n${findingsLine(findings)}`;
   return `audit: ${problems.length} problem(s):\n${problems
     .slice(0, 20)
     .map((p) => `  - ${p}`)
@@ -146,15 +164,19 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       readState = read;
     },
     onProgress: (placed) => bar?.update(placed),
+    modifyRatePerSecond: DEMO_MODIFY_RATE_PER_SECOND,
+    modifyMode: options.seed % 2 === 0 ? 'amend' : 'replace',
     ...(paceMs > 0 ? { onStep: () => new Promise<void>((r) => systemClock.setTimeout(r, paceMs)) } : {}),
   });
   const wallMs = performance.now() - started;
   bar?.stop();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  const problems = await auditAgainstVenue(result.ledger, result.exchange, { converged: true });
-  out.write(summary(result, wallMs));
-  out.write(auditLine(problems));
+  const findings: FindingCounts = {};
+  const views = (id: string) => result.handler.order(id);
+  const problems = await auditAgainstVenue(result.ledger, result.exchange, { converged: true, views, findings });
+  out.write(summary(result, await modifyCounts(result.ledger), wallMs));
+  out.write(auditLine(problems, findings));
   if (options.ledgerPath) out.write(`inspect an order: execution-handler history ${options.ledgerPath} <orderId>\n`);
   if (inspector) {
     out.write(`the orders are done; the inspector keeps serving ${inspector.url} until you press Ctrl-C\n`);
@@ -166,7 +188,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   return problems.length;
 }
 
-function summary(result: SessionResult, wallMs: number): string {
+function summary(result: SessionResult, modifies: ModifyCounts, wallMs: number): string {
   const recorded = Object.values(result.byStatus).reduce((a, b) => a + (b ?? 0), 0);
   const statuses = new Table({ head: ['final status', 'orders'], style: PLAIN });
   for (const s of ORDER_STATUSES) if (result.byStatus[s]) statuses.push([s, String(result.byStatus[s])]);
@@ -190,6 +212,11 @@ function summary(result: SessionResult, wallMs: number): string {
     ['venue replies lost on the wire', String(result.venue.repliesDropped)],
     ['venue replies sent twice', String(result.venue.repliesDuplicated)],
     ['stream reconnects (reconciled)', String(result.venue.reconnects)],
+    [`modifies requested (venue ${result.modifyMode === 'amend' ? 'amends' : 'replaces'})`, String(modifies.requested)],
+    ['modifies applied', String(modifies.applied)],
+    ['modifies rejected', String(modifies.rejected)],
+    ['modifies never answered (order ended first)', String(modifies.unanswered)],
+    ['modifies unconfirmed (MODIFY_UNCONFIRMED)', String(modifies.unconfirmed)],
   );
   const anomalies = new Table({ head: ['anomaly', 'recorded'], style: PLAIN });
   const kinds = Object.entries(result.anomalies);

@@ -159,6 +159,27 @@ export interface VenueCancelRecord {
   sentAt: number[];
 }
 
+/**
+ * The venue's own record of one `modifyOrder` call: when the handler sent it (before the wire's
+ * latency or a failure) and what the venue did with it. An audit judges the handler's modify
+ * protocol against it (one modify outstanding per order, none sent twice, none assumed applied).
+ */
+export interface VenueModifyRecord {
+  /** The order's first client order id (how `venueOrders()` lists it), or the id named when unknown. */
+  clientOrderId: string;
+  modificationId: string;
+  sentAt: number;
+  changes: ModifyChanges;
+  /** 'unheard': the call failed before the venue heard of it (or the venue has not got to it yet). */
+  outcome: 'applied' | 'refused' | 'unheard';
+  /** When the venue applied or refused it. */
+  decidedAt?: number;
+  /** 'applied': the values in force right after it (a quantity at or below the filled one is the filled one). */
+  values?: { quantity: string; price?: string; stopPrice?: string };
+  /** 'refused': the venue's reason. */
+  reason?: string;
+}
+
 /** Counters of the simulated venue. */
 export interface SimulatedExchangeStats {
   placements: number;
@@ -183,6 +204,8 @@ export interface SimulatedExchange extends ExchangeConnector {
   fillRecords(): VenueFillRecord[];
   /** Per client order id, when each cancel of it was sent (this life of the venue only). */
   cancelRecords(): VenueCancelRecord[];
+  /** Every `modifyOrder` call and what the venue did with it, in call order (this life of the venue only). */
+  modifyRecords(): VenueModifyRecord[];
   /** Replaces the fault rates; `setFaults({})` stops every fault. */
   setFaults(faults: SimulatedFaults): void;
   /** What the venue did so far. */
@@ -220,6 +243,8 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   const modifyMode = options.modifyMode ?? 'amend';
   /** When each `cancelOrder` call was made, per client order id (see `VenueCancelRecord`). */
   const cancelsSent = new Map<string, number[]>();
+  /** Every `modifyOrder` call (see `VenueModifyRecord`). */
+  const modifiesSent: VenueModifyRecord[] = [];
   const replyListeners = new Set<(r: ExchangeReply) => void>();
   const reconnectListeners = new Set<() => void>();
   const counters: SimulatedExchangeStats = {
@@ -571,6 +596,14 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
 
     modifyOrder(r, changes) {
       counters.modifies++;
+      const record: VenueModifyRecord = {
+        clientOrderId: find(r)?.clientOrderId ?? r.clientOrderId,
+        modificationId: r.modificationId,
+        sentAt: clock.now(),
+        changes: { ...changes },
+        outcome: 'unheard',
+      };
+      modifiesSent.push(record);
       return new Promise<{ modified?: boolean; venueOrderId?: string }>((resolve, reject) => {
         const failing = chance(faults.placeErrorRate);
         const heard = failing && rnd() < 0.5;
@@ -578,8 +611,16 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
         after(latency(), () => {
           const o = find(r);
           const why = refusal(o, changes);
-          if (o && why === undefined) applyModify(o, r.modificationId, changes);
-          else refuseModify(o, r, why ?? 'unknown order');
+          record.decidedAt = clock.now();
+          if (o && why === undefined) {
+            applyModify(o, r.modificationId, changes);
+            record.outcome = 'applied';
+            record.values = valuesOf(o);
+          } else {
+            refuseModify(o, r, why ?? 'unknown order');
+            record.outcome = 'refused';
+            record.reason = why ?? 'unknown order';
+          }
           if (heard) reject(new Error('network error: timeout waiting for the venue (it got the modify)'));
           else if (!chance(options.ackInResultRate ?? 0.5)) resolve({});
           else if (why !== undefined) reject(new PlacementRejectedError(why));
@@ -629,6 +670,7 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
         queried: o.sent.queried,
       })),
     cancelRecords: () => [...cancelsSent].map(([clientOrderId, sentAt]) => ({ clientOrderId, sentAt: [...sentAt] })),
+    modifyRecords: () => modifiesSent.map((m) => ({ ...m, changes: { ...m.changes } })),
     setFaults(f) {
       faults = { ...f };
     },

@@ -18,6 +18,7 @@ import type { SimulatedExchange, VenueOrder } from '../connector/simulated.js';
 import type { LedgerOrder, StrategyLedger } from '../ledger/types.js';
 import type { OrderStatus } from '../types.js';
 import { cancelPeriods } from './cancel-periods.js';
+import { type FindingCounts, countFinding, ordersWithRefusedVenueId } from './known-findings.js';
 import type { ConvergenceWatch, SessionTiming } from './session.js';
 
 /** A check due: by `at`, the order must agree with the venue. */
@@ -41,6 +42,8 @@ export interface ConvergenceFindings {
   checked: number;
   /** Disagreements that a known deviation of the handler explains (`KNOWN_DEVIATIONS`), one line each. */
   excused: string[];
+  /** Disagreements that a known finding of the modify checks explains (`KNOWN_FINDINGS`), per finding. */
+  known: FindingCounts;
 }
 
 /**
@@ -90,7 +93,7 @@ export function disagreement(order: LedgerOrder, v: VenueOrder | undefined): str
 export function convergenceWatch(timing: SessionTiming): ConvergenceWatch & { findings: ConvergenceFindings } {
   const cycleMs = (timing.queryRetries + 1) * timing.queryIntervalMs;
   const slowMs = 10 * timing.queryIntervalMs;
-  const findings: ConvergenceFindings = { problems: [], checked: 0, excused: [] };
+  const findings: ConvergenceFindings = { problems: [], checked: 0, excused: [], known: {} };
   const due: Due[] = [];
   const scheduled = new Set<string>();
   let stoppedAt = 0;
@@ -144,6 +147,15 @@ export function convergenceWatch(timing: SessionTiming): ConvergenceWatch & { fi
   const judge = async (d: Due, order: LedgerOrder, v: VenueOrder | undefined, ledger: StrategyLedger) => {
     const why = disagreement(order, v);
     if (why === undefined) return;
+    const anomalies = (await ledger.getAnomalies()).filter((a) => a.orderId === d.orderId);
+    if (ordersWithRefusedVenueId(anomalies, () => v?.venueOrderIds).size > 0) {
+      countFinding(findings.known, 'replacementVenueIdRefused');
+      return;
+    }
+    await judgeDisagreement(d, why, ledger);
+  };
+
+  const judgeDisagreement = async (d: Due, why: string, ledger: StrategyLedger) => {
     if (d.cancelFrom !== undefined) {
       const bound = await cancelBound(ledger, d.orderId, d.cancelFrom);
       if (bound && bound.at > d.at) {

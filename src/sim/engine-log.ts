@@ -8,6 +8,7 @@
 import type { ExecutionHandler } from '../handler/create.js';
 import type { StrategyLedger } from '../ledger/types.js';
 import { type RandomSource, seededRandom } from '../random.js';
+import type { ModifyLog } from './engine-modify.js';
 
 /** Engine actions of a session; each is off unless set. */
 export interface EngineActions {
@@ -38,8 +39,8 @@ export interface SequentialRun {
   stop?: { index: number; at: number; answered: boolean };
 }
 
-/** The engine's record of a session. */
-export interface EngineLog {
+/** The engine's record of a session, its modifies (`engine-modify.ts`) included. */
+export interface EngineLog extends ModifyLog {
   /** Virtual times of the handler's crash-restarts. */
   restarts: number[];
   cancelAlls: CancelAllCall[];
@@ -60,7 +61,7 @@ const STOP_DELAY_STEPS_MAX = 20;
 
 /** The engine's extra actions for one session, drawn from `seed` alone, and their log. */
 export class Engine {
-  readonly log: EngineLog = { restarts: [], cancelAlls: [], sequential: [] };
+  readonly log: EngineLog = { restarts: [], cancelAlls: [], sequential: [], modifies: [], cancelsWhileModifying: [] };
   private readonly rnd: RandomSource;
   private readonly planned: PlannedStop[] = [];
   /** The mid-session cancelAll() calls made so far. */

@@ -17,6 +17,7 @@ import type { LedgerOrder, StrategyLedger, TransitionRecord } from '../ledger/ty
 import type { OrderStatus } from '../types.js';
 import { cancelPeriods, requestsCancel, settlesCancel } from './cancel-periods.js';
 import type { EngineLog, SequentialRun } from './engine-log.js';
+import { type FindingCounts, KNOWN_FINDINGS, countFinding, modifyOutstandingAt } from './known-findings.js';
 import type { SessionTiming } from './session.js';
 
 /** What the audit needs of a venue: when each cancel was sent, and which orders it took. */
@@ -73,6 +74,8 @@ export interface ProtocolAuditInput {
   /** Virtual time the session ended: a cancel period open until then is judged up to it. */
   endAt: number;
   tally: ProtocolTally;
+  /** Problems excused as a known finding of the handler (`KNOWN_FINDINGS`), counted per finding. */
+  findings?: FindingCounts;
 }
 
 const FINAL: ReadonlySet<OrderStatus> = new Set(['FILLED', 'REJECTED', 'CANCELLED', 'EXPIRED']);
@@ -242,6 +245,14 @@ function checkVenueEnd(id: string, data: Loaded, tally: ProtocolTally): string[]
   return problems;
 }
 
+/** The cancel opened at `openAt` with a modify outstanding: the known finding `cancelWithModifyOutstandingNeverUnconfirmed`. */
+function excusedUnconfirmed(changes: readonly TransitionRecord[], openAt: number, findings?: FindingCounts): boolean {
+  if (!KNOWN_FINDINGS.cancelWithModifyOutstandingNeverUnconfirmed || !modifyOutstandingAt(changes, openAt))
+    return false;
+  countFinding(findings, 'cancelWithModifyOutstandingNeverUnconfirmed');
+  return true;
+}
+
 /** The periods of `changes` with, for each, when its wait ran past `waitMs` unanswered (if it did by `endAt`). */
 function judgedPeriods(changes: readonly TransitionRecord[], waitMs: number, endAt: number) {
   return cancelPeriods(changes).map((p) => {
@@ -282,6 +293,7 @@ function checkUnconfirmed(id: string, data: Loaded, input: ProtocolAuditInput): 
       );
     if (p.unansweredBy === undefined) return;
     tally.unansweredPeriods++;
+    if (recorded[k] === 0 && excusedUnconfirmed(data.changes.get(id) ?? [], p.openAt, input.findings)) return;
     if (recorded[k] === 0)
       problems.push(
         `CANCEL_UNCONFIRMED: ${id}'s cancel of ${p.openAt} went unanswered past ${p.unansweredBy} and it was never recorded`,

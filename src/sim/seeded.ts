@@ -1,15 +1,19 @@
 /**
  * Deterministic simulation: one seed draws a whole run (1 to 200 orders, fault rates up to a 30%
  * drop and a 50% duplicate rate, reordering, delays, lost acks, failing and hanging venue calls,
- * cancels, handler crash-restarts from the ledger; on some seeds a venue outage, an emergency stop,
- * SEQUENTIAL directives stopped before an order), runs it, and checks the promises of contract
- * section 8 every few steps, each order against promise 7's bound once the faults stop, at the end
- * convergence with the venue, and the order protocol's promises (`protocol-audit.ts`).
+ * cancels, modifies against a venue that amends or replaces orders, handler crash-restarts from the
+ * ledger; on some seeds a venue outage, an emergency stop, SEQUENTIAL directives stopped before an
+ * order), runs it, and checks the promises of contract section 8 every few steps, each order against
+ * promise 7's bound once the faults stop, at the end convergence with the venue (values in force
+ * included), the order protocol's promises (`protocol-audit.ts`) and the modify protocol's
+ * (`modify-audit.ts`). Known findings of the handler are counted, not failed (`known-findings.ts`).
  */
 import { seededRandom } from '../random.js';
-import { type AuditTally, auditAgainstVenue } from './audit.js';
+import { type AuditTally, auditAgainstVenue, emptyAuditTally } from './audit.js';
 import { convergenceWatch } from './convergence.js';
 import type { EngineActions } from './engine-log.js';
+import type { FindingCounts } from './known-findings.js';
+import { type ModifyTally, auditModifies, emptyModifyTally } from './modify-audit.js';
 import { type ProtocolTally, auditProtocol, emptyProtocolTally } from './protocol-audit.js';
 import { SESSION_START_MS, type SessionOptions, type SessionTiming, runSession, sessionTiming } from './session.js';
 
@@ -38,6 +42,9 @@ export function sessionForSeed(seed: number): SessionOptions {
     restartRate: upTo(0.05),
     // Drawn after the rest, so the draws above stay what they were before these existed.
     ...engineAndOutage(r),
+    // Modifies came later still: up to 0.4 per working order and second, amended or replaced.
+    modifyRatePerSecond: upTo(0.4),
+    modifyMode: r() < 0.5 ? 'amend' : 'replace',
   };
 }
 
@@ -45,6 +52,7 @@ export function sessionForSeed(seed: number): SessionOptions {
 const FAST_TIMING: Partial<SessionTiming> = {
   ackTimeoutMs: 2_000,
   cancelTimeoutMs: 2_000,
+  modifyTimeoutMs: 2_000,
   queryIntervalMs: 500,
   queryRetries: 3,
 };
@@ -96,6 +104,10 @@ export interface SeedResult {
   boundExcused: number;
   /** What the protocol audit (cancel pacing, cancelAll(), SEQUENTIAL turns, venue-reported ends, CANCEL_UNCONFIRMED) looked at. */
   protocol: ProtocolTally;
+  /** What the modify audit (write-ahead, never re-sent, one at a time, never assumed, MODIFY_UNCONFIRMED) looked at. */
+  modify: ModifyTally;
+  /** Problems excused as a known finding of the handler (`KNOWN_FINDINGS`), per finding, over every audit. */
+  findings: FindingCounts;
   problems: string[];
 }
 
@@ -118,17 +130,11 @@ export async function runSeed(seed: number): Promise<SeedResult> {
     },
   });
   problems.push(...watch.findings.problems);
-  const audited: AuditTally = {
-    orders: 0,
-    fillsChecked: 0,
-    fillMessages: 0,
-    fillRepeats: 0,
-    snapshotsChecked: 0,
-    viewsChecked: 0,
-  };
+  const audited: AuditTally = emptyAuditTally();
+  const findings: FindingCounts = { ...watch.findings.known };
   const views = (id: string) => result.handler.order(id);
   problems.push(
-    ...(await auditAgainstVenue(result.ledger, result.exchange, { converged: true, views, tally: audited })),
+    ...(await auditAgainstVenue(result.ledger, result.exchange, { converged: true, views, tally: audited, findings })),
   );
   const protocol = emptyProtocolTally();
   problems.push(
@@ -139,6 +145,17 @@ export async function runSeed(seed: number): Promise<SeedResult> {
       timing: result.timing,
       endAt: SESSION_START_MS + result.virtualMs,
       tally: protocol,
+      findings,
+    })),
+  );
+  const modify = emptyModifyTally();
+  problems.push(
+    ...(await auditModifies({
+      ledger: result.ledger,
+      venue: result.exchange,
+      engine: result.engine,
+      tally: modify,
+      findings,
     })),
   );
   await result.handler.stop();
@@ -151,6 +168,8 @@ export async function runSeed(seed: number): Promise<SeedResult> {
     boundChecked: watch.findings.checked,
     boundExcused: watch.findings.excused.length,
     protocol,
+    modify,
+    findings,
     problems,
   };
 }

@@ -3,6 +3,8 @@
  * directives over several symbols (all order types, the three batch modes), cancels some orders,
  * the venue trades, rejects and misbehaves as its fault rates say, and at the end the faults stop,
  * everything still resting is cancelled, and the handler is given time to agree with the venue.
+ * The engine also modifies a share of its working orders (`engine-modify.ts`), against a venue that
+ * amends them in place or replaces them (a new venue order id), as `modifyMode` says.
  * The demo runs it; the simulation tests run it and then check the promises, among them, through a
  * `ConvergenceWatch`, promise 7's bound on how soon after the faults stop each order agrees.
  */
@@ -28,6 +30,7 @@ import type {
   TimeInForce,
 } from '../types.js';
 import { Engine, type EngineActions, type EngineLog } from './engine-log.js';
+import { ModifyEngine } from './engine-modify.js';
 
 /** Options of a session. */
 export interface SessionOptions {
@@ -41,6 +44,10 @@ export interface SessionOptions {
   strategyId?: string;
   /** Chance per second that the engine cancels a given working order; default 0.05. */
   cancelRatePerSecond?: number;
+  /** Chance per second that the engine modifies a given working order; default 0.05. */
+  modifyRatePerSecond?: number;
+  /** How the venue applies a modify: in place, or as a cancel/replace with a new venue id; default 'amend'. */
+  modifyMode?: 'amend' | 'replace';
   /** Venue rejection rate; default 0.02. */
   rejectRate?: number;
   /** Chance a resting order trades at each of the venue's matches (every 100 ms); default the venue's 0.15. */
@@ -107,6 +114,7 @@ function outageFaults(faults: SimulatedFaults, outage: VenueOutage): SimulatedFa
 export interface SessionTiming {
   ackTimeoutMs: number;
   cancelTimeoutMs: number;
+  modifyTimeoutMs: number;
   queryIntervalMs: number;
   queryRetries: number;
 }
@@ -115,6 +123,7 @@ export interface SessionTiming {
 export const DEFAULT_TIMING: SessionTiming = {
   ackTimeoutMs: 10_000,
   cancelTimeoutMs: 10_000,
+  modifyTimeoutMs: 10_000,
   queryIntervalMs: 2_000,
   queryRetries: 5,
 };
@@ -150,6 +159,8 @@ export interface SessionState {
   now: number;
   done: boolean;
   venue: VenueOrder[];
+  /** How the venue applies modifies; absent in a state saved before modifies existed ('amend'). */
+  modifyMode?: 'amend' | 'replace';
 }
 
 /** What a session did. */
@@ -162,6 +173,8 @@ export interface SessionResult {
   directives: number;
   /** The handler timings the session ran with. */
   timing: SessionTiming;
+  /** How the venue applied modifies. */
+  modifyMode: 'amend' | 'replace';
   /** What `recover()` found when resuming. */
   recovery?: RecoveryReport;
   /** Simulated crashes and recoveries during the session. */
@@ -249,6 +262,7 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
   const clock = createManualClock(resume?.now ?? SESSION_START_MS);
   const ledger = options.ledger ?? createMemoryLedger();
   const timing = sessionTiming(options.timing);
+  const modifyMode = resume?.modifyMode ?? options.modifyMode ?? 'amend';
   const exchange = createSimulatedExchange({
     clock,
     seed,
@@ -256,6 +270,7 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
     ...(options.fillProbability === undefined ? {} : { fillProbability: options.fillProbability }),
     prices: Object.fromEntries(SYMBOLS.map((s) => [s.symbol, String(s.price)])),
     faults: options.faults ?? {},
+    modifyMode,
     ...(resume ? { restore: resume.venue } : {}),
   });
   let lives = 0;
@@ -283,12 +298,16 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
     now: clock.now(),
     done,
     venue: exchange.venueOrders(),
+    modifyMode,
   });
   options.onStateReader?.(stateNow);
   const checkpoint = (): void => options.onCheckpoint?.(stateNow());
   const orderIds: string[] = [];
   const engine = new Engine(seed, options.engine ?? {}, () => clock.now());
   const cancelChance = (options.cancelRatePerSecond ?? 0.05) * (STEP_MS / 1000);
+  const modifier = new ModifyEngine(seed, (options.modifyRatePerSecond ?? 0.05) * (STEP_MS / 1000), engine.log, () =>
+    clock.now(),
+  );
   /** A simulated crash: the handler's memory is gone, the ledger and the venue stay; a new one recovers. */
   const restart = async (): Promise<void> => {
     await handler.stop();
@@ -345,6 +364,7 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
     for (const view of handler.orders({ status: ['OPEN', 'PARTIALLY_FILLED'] })) {
       if (rnd() < cancelChance) await handler.cancel(view.orderId);
     }
+    await modifier.step(handler, ledger);
     await engine.midway({ placed, total }, handler, ledger);
     options.onProgress?.(placed, total);
     await clock.advance(STEP_MS);
@@ -388,6 +408,7 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
     total,
     directives,
     timing,
+    modifyMode,
     ...(recovery ? { recovery } : {}),
     restarts,
     byStatus,

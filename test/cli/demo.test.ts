@@ -1,6 +1,8 @@
 /**
  * The CLI as a user runs it, in child processes: the demo writes a SQLite ledger and prints a
- * summary with a clean audit; Ctrl-C and --resume continue a session; history reads the file back;
+ * summary with a clean audit (every order's values in force, modifies applied included, agree with
+ * the venue's; an even seed's venue amends orders, an odd seed's replaces them); Ctrl-C and --resume
+ * continue a session; history reads the file back;
  * bad options and missing files give one clear line and a non-zero exit. A background CLI that
  * exits before printing what a test waits for fails the test at once with its exit code and stderr.
  */
@@ -77,7 +79,11 @@ describe('execution-handler CLI', () => {
     expect(out).toContain('execution-handler demo: 150 orders, seed 4');
     expect(out).toMatch(/FILLED\s+│\s+\d+/);
     expect(out).toContain('duplicate replies dropped');
-    expect(out).toContain('audit: every order agrees with the venue');
+    // Seed 4 is even: the venue amends in place. Some modifies were applied, and counted.
+    expect(out).toMatch(/modifies requested \(venue amends\)\s+│\s+[1-9]/);
+    expect(out).toMatch(/modifies applied\s+│\s+[1-9]/);
+    for (const row of ['modifies rejected', 'modifies unconfirmed (MODIFY_UNCONFIRMED)']) expect(out).toContain(row);
+    expect(out).toContain('audit: every order agrees with the venue, its values in force included');
     expect(existsSync(ledger)).toBe(true);
 
     const list = run(['history', ledger]);
@@ -107,6 +113,8 @@ describe('execution-handler CLI', () => {
     const resumed = run(['demo', '--resume', '--no-progress', '--ledger', ledger]);
     expect(resumed.stdout).toMatch(/resuming the session in .*: \d+ of 1500 orders were placed/);
     expect(resumed.stdout).toContain('orders recovered from the ledger');
+    // Seed 1 (the default) is odd: the venue replaces modified orders; the whole session's modifies are counted.
+    expect(resumed.stdout).toMatch(/modifies requested \(venue replaces\)\s+│\s+[1-9]/);
     expect(resumed.stdout).toContain('audit: every order agrees with the venue');
     expect(resumed.status).toBe(0);
   }, 300_000);

@@ -1,10 +1,12 @@
 /**
  * A fault-free session against the simulated venue converges without a single anomaly and keeps
- * every promise, promise 7's bound included (the faulty seeds are in seeds-1/seeds-2.test.ts).
+ * every promise, promise 7's bound and the modify protocol's included (the engine modifies some of
+ * its orders; the faulty seeds are in seeds-1/seeds-2.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { auditAgainstVenue } from '../../src/sim/audit.js';
 import { convergenceWatch } from '../../src/sim/convergence.js';
+import { auditModifies, emptyModifyTally } from '../../src/sim/modify-audit.js';
 import { runSession, sessionTiming } from '../../src/sim/session.js';
 
 describe('simulated sessions', () => {
@@ -18,6 +20,10 @@ describe('simulated sessions', () => {
     expect(watch.findings.checked, 'orders checked against the bound').toBeGreaterThan(0);
     expect(r.byStatus.FILLED).toBeGreaterThan(20);
     expect(r.anomalies).toEqual({});
+    const tally = emptyModifyTally();
+    const modifyProblems = await auditModifies({ ledger: r.ledger, venue: r.exchange, engine: r.engine, tally });
+    expect(modifyProblems, 'seed 1, modify protocol').toEqual([]);
+    expect(tally.venueApplied, 'modifies the venue applied').toBeGreaterThan(0);
     expect(r.handler.stats().liveActors).toBe(0);
   });
 });
