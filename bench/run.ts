@@ -49,9 +49,14 @@ const NOTES = [
   "- **Bounded memory** found two leaks that are fixed: the manual clock kept cleared timers'",
   '  closures (so every finished order), and directive runs never left the active map. Every memory',
   '  of ended orders is now bounded at 10,000 entries, so the heap is flat after that.',
-  "- **Memory per live order** is an actor plus the supervisor's record, the cached view and the",
+  "- **Memory per live order** is an actor plus the runtime's record, the cached view and the",
   '  directive it belongs to; reply keys are kept in a plain array and recorded requests are dropped',
-  '  from directive runs; it sits at the 1.5 edge (1.33 on 2026-11-25, 1.51-1.53 on 2026-12-01).',
+  '  from directive runs (1.33 on 2026-11-25, 1.51-1.53 on 2026-12-01). Moving the protocol into the',
+  "  machine (ADR 0007) grew every order's context, the raw actors' too (4.0 to 4.1 KiB), and the",
+  '  runtime kept an effects listener on every actor: 1.58-1.62 in quick runs. Two fixes took it under',
+  '  1.5: the runtime listens for effects only while it sends an event (about 150 bytes per order),',
+  "  and a directive's causality chain is copied with `Object.assign`: V8 gives every spread copy of",
+  '  a parsed object (after the first few) a hidden class of its own, about 380 bytes per order.',
   '- **PostgreSQL** costs a few round trips per write inside each group-commit transaction (the',
   '  fencing check, a savepoint, a select, an insert and an update per record, the outbox row), so',
   "  it runs at about a tenth of SQLite's rate here. Two processes on two strategies share the two",
@@ -66,7 +71,15 @@ const NOTES = [
   '  The figure is the p50 ratio; on this shared machine p99 is set by preemption and garbage',
   '  collection, which fall on both kinds alike (the two alternate), so its ratio is reported beside it.',
   '- **Recovery** restores persisted snapshots (ADR 0004) and asks the venue about every order,',
-  '  16 queries at a time.',
+  '  16 queries at a time. With the protocol in the machine it took longer than placing the orders',
+  '  (1.1-1.4 in quick runs) for two reasons. Restoring built each context as',
+  '  `{ ...defaults, ...stored }`, which V8 runs off its fast path (300-400 µs per order; under 10 µs',
+  '  with `Object.assign`). And the snapshot with the protocol (about 900 characters) pushed an OPEN',
+  "  order's SQLite row past the ~1 KB a WITHOUT ROWID row keeps in its 4 KiB page, so every row took",
+  '  an overflow page of its own: a file four times larger, and slower reads, three per recovered',
+  '  order. A change now persists the snapshot without `timing` and without protocol fields at rest',
+  '  (about 380 characters for an OPEN order); restoring puts them back. This figure is the noisiest',
+  '  (wall times taken minutes apart on a shared machine); the CPU seconds beside it are steadier.',
 ];
 const size = quick
   ? {
@@ -202,7 +215,7 @@ figures.push({
   value: rec.recover / rec.place,
   target: '<= 1.0',
   met: rec.recover / rec.place <= 1,
-  detail: `${fmt(rec.recover)} s vs ${fmt(rec.place)} s (SQLite ledger; recovery also asks the venue about each order)`,
+  detail: `${fmt(rec.recover)} s vs ${fmt(rec.place)} s; CPU ${fmt(rec.recoverCpu)} s vs ${fmt(rec.placeCpu)} s (SQLite ledger; recovery also asks the venue about each order)`,
 });
 
 const table = new Table({
