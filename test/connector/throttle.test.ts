@@ -11,6 +11,7 @@ import { type RateBudgets, binanceSpotBudgets } from '../../src/connector/rate-b
 import { binanceRetryAfterMsOf, defaultRetryAfterMs } from '../../src/connector/retry-after.js';
 import { type ThrottledCall, throttleConnector } from '../../src/connector/throttle.js';
 import type { ExchangeConnector } from '../../src/connector/types.js';
+import { createWaitTally } from '../../src/connector/wait-tally.js';
 import { PlacementRejectedError } from '../../src/errors.js';
 import type { ExchangeReply } from '../../src/types.js';
 
@@ -372,6 +373,21 @@ describe('throttleConnector: waits and shape', () => {
       { call: { kind: 'cancel', clientOrderId: 'C1' }, waitedMs: 700, venueHadIt: false },
       { call: { kind: 'query', clientOrderId: 'C1' }, waitedMs: 1_700, venueHadIt: false },
     ]);
+  });
+
+  it('a wait tally counts how often each kind of call waited, for how long in all, and the longest', async () => {
+    const tally = createWaitTally();
+    const { clock, venue } = rig({ budgets: oneCallPerSecond, onWait: tally.onWait });
+    for (const id of ['P0', 'P1', 'P2']) settled(venue.placeOrder(order(id)));
+    await clock.advance(500);
+    settled(venue.cancelOrder({ clientOrderId: 'P2' }));
+    await clock.advance(5_000);
+    expect(tally.counts()).toEqual({
+      cancel: { waits: 1, waitedMs: 500, longestMs: 500 },
+      query: { waits: 0, waitedMs: 0, longestMs: 0 },
+      modify: { waits: 0, waitedMs: 0, longestMs: 0 },
+      place: { waits: 1, waitedMs: 2_000, longestMs: 2_000 },
+    });
   });
 
   it('has modifyOrder only when the wrapped connector has it; onReconnect passes through', () => {
