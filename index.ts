@@ -35,12 +35,14 @@ export type {
   LedgerOrder,
   LedgerUpdatedEvent,
   LedgerWrite,
+  OrderListPage,
+  OrderListQuery,
   OrderRecordInput,
   StrategyLedger,
   TransitionRecord,
 } from './src/ledger/types.js';
 export { startInspector, InspectorOptionsError, machineGraph } from './src/inspector/server.js';
-export type { Inspector, InspectorOptions } from './src/inspector/server.js';
+export type { Inspector, InspectorOptions, InspectorRefusal } from './src/inspector/server.js';
 export { createSimulatedExchange } from './src/connector/simulated.js';
 export type {
   SimulatedExchange,
@@ -53,6 +55,14 @@ export type { ExchangeConnector, OrderRef, VenueOrderState } from './src/connect
 export { createCcxtConnector, binanceDialect, binanceReplace } from './src/connector/ccxt.js';
 export type { CcxtConnector, CcxtConnectorOptions, CcxtDialect, CcxtReplaceDialect } from './src/connector/ccxt.js';
 export type { LegEvent, LegSnapshot, OrderValues, ReplaceRequest } from './src/connector/replace-tracker.js';
+export { throttleConnector } from './src/connector/throttle.js';
+export type { ThrottleOptions, ThrottledCall } from './src/connector/throttle.js';
+export { binanceSpotBudgets } from './src/connector/rate-budgets.js';
+export type { CallCost, CallKind, RateBudgets, RateWindow } from './src/connector/rate-budgets.js';
+export { binanceRetryAfterMsOf } from './src/connector/retry-after.js';
+export type { RetryAfterMsOf } from './src/connector/retry-after.js';
+export { createWaitTally } from './src/connector/wait-tally.js';
+export type { WaitCount, WaitTally } from './src/connector/wait-tally.js';
 export { startBinanceLocal, binanceLocalUrls, pointCcxtAtLocal } from './src/connector/binance-local.js';
 export type { BinanceLocal, BinanceLocalOptions, InjectedFailure, LocalMarket } from './src/connector/binance-local.js';
 export { ORDER_STATUSES, FINAL_STATUSES } from './src/types.js';

@@ -49,10 +49,13 @@ export interface ModifyFacts extends ValuesInForce {
 
 const max = (a: string, b: string): string => (decCmp(a, b) >= 0 ? a : b);
 
-/** The values the venue works once `changes` are applied; a quantity at or below the filled one is the filled one. */
+/**
+ * The values the venue works once `changes` are applied; a quantity at or below the filled one is
+ * the filled one (section 4b: "quantity is then max(new, filled)"), also when only a price changed.
+ */
 export function valuesAfter(f: ModifyFacts, changes: ModifyChanges): ValuesInForce {
   return {
-    quantity: changes.quantity === undefined ? f.quantity : max(changes.quantity, f.filledQuantity),
+    quantity: max(changes.quantity ?? f.quantity, f.filledQuantity),
     price: changes.price ?? f.price,
     stopPrice: changes.stopPrice ?? f.stopPrice,
   };

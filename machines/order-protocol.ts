@@ -122,6 +122,7 @@ export function initialProtocol(timing: OrderTiming, placedAt: number): OrderPro
 /** The earliest time something is due for the order, or null. */
 export function wakeAtOf(p: OrderProtocol): number | null {
   const due: number[] = [];
+  if (cancelTakesOverModifyCycle(p)) due.push(p.cancelDeadlineAt!);
   if (p.cycle) due.push(p.cycle.nextAt);
   else if (p.awaitingAck) due.push(p.ackDeadlineAt);
   else if (p.cancelOutstanding && p.cancelDeadlineAt !== null) due.push(p.cancelDeadlineAt);
@@ -196,6 +197,14 @@ function sendQuery(p: OrderProtocol, at: number): Step {
   return { patch: { queriesSent: id, query: { id, sentAt: at } }, effects: [{ type: 'query', queryId: id }] };
 }
 
+/**
+ * The venue named an order the handler gave up on while answering its cancel: it had the order,
+ * which has ended or trades on. Asked once, its answer brings the end and any fill lost on the wire.
+ */
+export function askOnce(p: OrderProtocol, at: number): Step {
+  return sendQuery(p, at);
+}
+
 /** Applies `steps` in order, each to the context the previous ones made. */
 export function chain(p: OrderProtocol, ...steps: ((q: OrderProtocol) => Step)[]): Step {
   let q = p;
@@ -266,7 +275,7 @@ export function wake(p: OrderProtocol, at: number): Step {
       return q.cancelOutstanding ? sendCancelPaced(cleared, at) : { patch: { cancelResendAt: null }, effects: [] };
     },
     (q) => {
-      if (q.cycle) return { patch: {}, effects: [] };
+      if (q.cycle && !(cancelTakesOverModifyCycle(q) && at >= q.cancelDeadlineAt!)) return { patch: {}, effects: [] };
       if (q.awaitingAck && at >= q.ackDeadlineAt) {
         return { patch: { cycle: { purpose: 'ack', slots: 0, slow: false, nextAt: at } }, effects: [] };
       }
@@ -280,6 +289,15 @@ export function wake(p: OrderProtocol, at: number): Step {
     },
     (q) => stepCycle(q, at),
   );
+}
+
+/**
+ * A cancel made while the modify's query cycle runs gets a cycle of its own at its deadline (the
+ * queries answer both, and an unanswered cancel must end CANCEL_UNCONFIRMED, section 4); the
+ * modify's cycle starts again from its deadline once the cancel is answered.
+ */
+function cancelTakesOverModifyCycle(p: OrderProtocol): boolean {
+  return p.cycle?.purpose === 'modify' && p.cancelOutstanding && p.cancelDeadlineAt !== null;
 }
 
 /**

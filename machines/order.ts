@@ -21,6 +21,7 @@ import {
   type OrderTiming,
   type Step,
   ackQueriesSpent,
+  askOnce,
   chain,
   initialProtocol,
   leavePending,
@@ -118,6 +119,8 @@ export type OrderEvent =
       working: boolean;
       ended?: boolean;
       values?: ModifyChanges;
+      /** The venue order the answer describes: at a venue that replaces orders, maybe the replacement. */
+      venueOrderId?: string;
       at: number;
     }
   /** The engine asked to modify the order (`modify()`, section 4b). */
@@ -217,7 +220,6 @@ export const orderMachine = setup({
     /** No cancel of a TIMED_OUT order is outstanding, or one went out after this query. */
     cancelNotAnswered: ({ context, event }) =>
       event.type === 'NOT_FOUND' && (!context.cancelOutstanding || context.cancelsSent > event.cancelsAtSend),
-    queryInFlight: ({ context }) => context.query !== null,
     modifyOutstanding: ({ context }) => context.modify !== null,
     noModifyOutstanding: ({ context }) => context.modify === null,
     /** A fill completes the order at the values in force, and no outstanding modify raises the quantity. */
@@ -287,6 +289,9 @@ export const orderMachine = setup({
       ],
     })),
     requestCancel: stepAction((c, e) => requestCancel(c, e.at)),
+    askAboutEnd: stepAction((c, e) =>
+      'venueOrderId' in e && e.venueOrderId !== undefined ? askOnce(c, e.at) : noStep,
+    ),
     settleCancel: stepAction((c) => settleCancel(c)),
     awaitAck: stepAction(() => ({ patch: { awaitingAck: true }, effects: [] })),
     leavePending: stepAction((c) => leavePending(c)),
@@ -321,8 +326,11 @@ export const orderMachine = setup({
       return { patch: { ...applyValues(c, values, m.newVenueOrderId), ...settleModify(c).patch }, effects: [] };
     }),
     /** The venue shows the requested values: the modify took effect. */
-    applyAnswerModified: stepAction((c) => ({
-      patch: { ...applyValues(c, c.modify?.requested ?? {}), ...settleModify(c).patch },
+    applyAnswerModified: stepAction((c, e) => ({
+      patch: {
+        ...applyValues(c, c.modify?.requested ?? {}, (e as Ev<'QUERY_ANSWERED'>).venueOrderId),
+        ...settleModify(c).patch,
+      },
       effects: [],
     })),
     rejectModify: stepAction((c, e) => ({
@@ -527,7 +535,10 @@ export const orderMachine = setup({
         ],
         NOT_FOUND: [
           { guard: 'staleAnswer', actions: 'queryDone' },
-          { target: 'CANCELLED', actions: ['queryDone', 'recordLost', 'venueLost', 'settleCancel'] },
+          {
+            target: 'CANCELLED',
+            actions: ['queryDone', 'recordLost', 'venueLost', 'settleCancel', 'refuseModifyLost'],
+          },
         ],
       },
     },
@@ -543,7 +554,12 @@ export const orderMachine = setup({
         MODIFY_REJECTED: { actions: 'rejectModify' },
         ACCEPTED: { guard: 'firstAcknowledgement', actions: 'acknowledge' },
         FILL: { actions: 'applyFill' },
-        NOT_FOUND: { actions: 'queryDone' },
+        NOT_FOUND: [
+          // Ended with a modify outstanding: a venue that no longer knows the order cannot say it was
+          // applied, and asking again could never tell (ADR 0007): refused, so its values stay.
+          { guard: 'staleAnswer', actions: 'queryDone' },
+          { actions: ['queryDone', 'refuseModifyLost'] },
+        ],
       },
     },
     CANCELLED: {
@@ -565,10 +581,17 @@ export const orderMachine = setup({
           { guard: 'gaveUp', target: 'CANCEL_PENDING', actions: ['applyFill', 'requestCancel'] },
           { actions: 'applyFill' },
         ],
-        NOT_FOUND: { actions: 'queryDone' },
+        NOT_FOUND: [
+          // Ended with a modify outstanding: a venue that no longer knows the order cannot say it was
+          // applied, and asking again could never tell (ADR 0007): refused, so its values stay.
+          { guard: 'staleAnswer', actions: 'queryDone' },
+          { actions: ['queryDone', 'refuseModifyLost'] },
+        ],
       },
     },
     REJECTED: {
+      // Asked about like FILLED, CANCELLED and EXPIRED while a modify is outstanding: the venue's
+      // answer says whether it applied it before rejecting (ADR 0007).
       entry: 'endRejected',
       on: {
         MODIFIED: { guard: 'modifyOutstanding', actions: 'applyModified' },
@@ -579,7 +602,7 @@ export const orderMachine = setup({
           { actions: 'stillWorking' },
         ],
         FILL: { actions: 'applyFill' },
-        NOT_FOUND: { actions: 'queryDone' },
+        NOT_FOUND: [{ guard: 'staleAnswer', actions: 'queryDone' }, { actions: ['queryDone', 'refuseModifyLost'] }],
       },
     },
     EXPIRED: {
@@ -594,7 +617,12 @@ export const orderMachine = setup({
         MODIFY_REJECTED: { actions: 'rejectModify' },
         ACCEPTED: { guard: 'firstAcknowledgement', actions: 'acknowledge' },
         FILL: [{ guard: 'fillCompletes', target: 'FILLED', actions: 'applyFill' }, { actions: 'applyFill' }],
-        NOT_FOUND: { actions: 'queryDone' },
+        NOT_FOUND: [
+          // Ended with a modify outstanding: a venue that no longer knows the order cannot say it was
+          // applied, and asking again could never tell (ADR 0007): refused, so its values stay.
+          { guard: 'staleAnswer', actions: 'queryDone' },
+          { actions: ['queryDone', 'refuseModifyLost'] },
+        ],
       },
     },
     TIMED_OUT: {
@@ -606,10 +634,12 @@ export const orderMachine = setup({
           { target: 'CANCEL_PENDING', actions: ['applyFill', 'requestCancel'] },
         ],
         REJECTED: { target: 'REJECTED', actions: ['recordReject', 'venueEnded', 'settleCancel'] },
-        CANCELLED: { target: 'CANCELLED', actions: ['recordCancel', 'venueEnded', 'settleCancel'] },
-        EXPIRED: { target: 'EXPIRED', actions: ['venueEnded', 'settleCancel'] },
-        // The usual answer to the cancel sent on timeout: the venue never had the order.
-        CANCEL_REJECTED: { guard: 'cancelOutstanding', actions: ['learnVenueId', 'settleCancel'] },
+        // The venue had the order after all: fills may have been lost on the wire, so ask once.
+        CANCELLED: { target: 'CANCELLED', actions: ['recordCancel', 'venueEnded', 'settleCancel', 'askAboutEnd'] },
+        EXPIRED: { target: 'EXPIRED', actions: ['venueEnded', 'settleCancel', 'askAboutEnd'] },
+        // The usual answer to the cancel sent on timeout: the venue never had the order. One that
+        // names a venue id says the venue had it ("already filled"): ask how it ended.
+        CANCEL_REJECTED: { guard: 'cancelOutstanding', actions: ['learnVenueId', 'settleCancel', 'askAboutEnd'] },
         CANCEL: { actions: 'requestCancel' },
         // Asked about the cancel, the venue does not know the order: nothing rests there.
         NOT_FOUND: [
@@ -626,7 +656,7 @@ export const orderMachine = setup({
     QUERY_ANSWERED: { actions: 'stillWorking' },
     MODIFIED: { guard: 'noModifyOutstanding', actions: 'applyUnaskedValues' },
     QUERY_FAILED: { actions: 'queryDone' },
-    NEWS: { guard: 'queryInFlight', actions: 'news' },
+    NEWS: { actions: 'news' },
     RESTORED: { actions: 'restored' },
   },
 });

@@ -133,7 +133,9 @@ const changesOf = (m: ModificationValues): ModifyChanges => ({
  * - ORDER_MODIFIED marks its entry ACCEPTED and makes the values it carries (those now in force)
  *   the order's; a MODIFIED that answers no listed request (the venue did it unasked) is listed
  *   ACCEPTED with those values as requested;
- * - ORDER_MODIFY_REJECTED marks its entry REJECTED with the reason (listed REJECTED if unknown).
+ * - ORDER_MODIFY_REJECTED marks its entry REJECTED with the reason (listed REJECTED if unknown);
+ *   so does any other change carrying a modification with a reason (an order that ended
+ *   REJECTED or lost refuses its modify in the same record).
  * An entry's `at` is when the modify was requested (or, unlisted, answered); the answer's own time
  * is its change record's. Pure: the ledgers and the handler's cache share it.
  */
@@ -169,7 +171,11 @@ export function modifiedValues(
     case 'ORDER_MODIFY_REJECTED':
       return { orderDetails: current.orderDetails, modifications: answered('REJECTED', m.reason) };
     default:
-      return undefined;
+      // A status change that refused the outstanding modify on the way (the order ended REJECTED,
+      // or the venue did not know it): one record, named for its main change, carries both.
+      return m.reason === undefined
+        ? undefined
+        : { orderDetails: current.orderDetails, modifications: answered('REJECTED', m.reason) };
   }
 }
 

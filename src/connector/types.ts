@@ -18,7 +18,15 @@ export interface VenueOrderState {
   quantity?: string;
   price?: string;
   stopPrice?: string;
-  fills: { venueFillId: string; quantity: string; price: string; at: number }[];
+  /** Each fill; a venue that reports the commission gives it too, so fills learnt by query keep it. */
+  fills: {
+    venueFillId: string;
+    quantity: string;
+    price: string;
+    at: number;
+    commission?: string;
+    commissionAsset?: string;
+  }[];
 }
 
 /** A venue. */

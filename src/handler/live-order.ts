@@ -230,10 +230,11 @@ export function eventTypeOf(
     case 'CANCEL':
       return 'ORDER_CANCEL_REQUESTED';
     case 'NOT_FOUND':
-      // PENDING → TIMED_OUT, OPEN… → CANCELLED, or a TIMED_OUT order whose cancel found nothing
-      // to cancel (the venue's equivalent of rejecting it).
-      if (to === 'CANCELLED') return 'ORDER_CANCELLED';
-      return from === 'PENDING' ? 'ORDER_TIMED_OUT' : 'ORDER_CANCEL_REJECTED';
+      // PENDING → TIMED_OUT, OPEN… → CANCELLED, an ended order's outstanding modify refused, or a
+      // TIMED_OUT order whose cancel found nothing to cancel (the venue's equivalent of rejecting it).
+      if (to === 'CANCELLED' && from !== 'CANCELLED') return 'ORDER_CANCELLED';
+      if (from === 'PENDING') return 'ORDER_TIMED_OUT';
+      return from === 'TIMED_OUT' ? 'ORDER_CANCEL_REJECTED' : 'ORDER_MODIFY_REJECTED';
     default:
       // A query answer that resolved a modify, or the ack cycle's queries went unanswered.
       if (modifyResolved === 'ACCEPTED') return 'ORDER_MODIFIED';

@@ -26,8 +26,10 @@ export type ReplySource = 'reply' | 'place' | 'query' | 'modify';
 function modificationIdParts(clientOrderId: string): { orderId: string; n: number } | undefined {
   const dot = clientOrderId.lastIndexOf('.');
   if (dot <= 0) return undefined;
-  const n = Number(clientOrderId.slice(dot + 1));
-  return Number.isInteger(n) && n >= 1 ? { orderId: clientOrderId.slice(0, dot), n } : undefined;
+  // Only the spelling this handler sends (`${orderId}.${n}`, n from 1): `.01`, `.1e0` or `. 1` name no
+  // modification, so they are ids it never sent (UNKNOWN_ORDER), not modification 1.
+  const digits = clientOrderId.slice(dot + 1);
+  return /^[1-9][0-9]*$/.test(digits) ? { orderId: clientOrderId.slice(0, dot), n: Number(digits) } : undefined;
 }
 
 type FillReply = Extract<ExchangeReply, { type: 'FILL' }>;
@@ -69,23 +71,42 @@ export class ReplyRouter {
     // A modification id names its order only once that modify was sent.
     const modification = modificationIdParts(clientOrderId);
     const orderId = modification?.orderId ?? clientOrderId;
-    return this.runtime.onOrder(orderId, (order) => {
+    return this.runtime.onOrder(orderId, async (order) => {
       if (!order || (modification && modification.n > contextOf(order).modificationsSent)) {
         const reason = `no order ${clientOrderId} was sent to the venue by this handler`;
         return this.runtime.anomaly('UNKNOWN_ORDER', reason, undefined, reply);
+      }
+      // The answer to an earlier modify, delayed or repeated, answers none outstanding now, and its
+      // values were superseded by a later modify's: applied, they would put old values back.
+      const sent = contextOf(order).modificationsSent;
+      const answersModify = reply.type === 'MODIFIED' || reply.type === 'MODIFY_REJECTED';
+      if (modification && answersModify && modification.n < sent) {
+        const key = replyKey(reply);
+        if (order.replyKeys.has(key)) return this.runtime.duplicate(order);
+        order.replyKeys.add(key);
+        const reason = `${reply.type} answers modification ${clientOrderId}, superseded by ${order.orderId}.${sent}`;
+        return this.runtime.anomaly('LATE_REPLY', reason, order.orderId, reply);
       }
       return this.classify(order, reply, 'reply', modification !== undefined);
     });
   }
 
-  /** Parses a reply built by the handler itself (placement result, query answer) and applies it. */
-  async applyRaw(order: LiveOrder | undefined, raw: unknown, source: ReplySource): Promise<ReplyOutcome> {
+  /**
+   * Parses a reply built by the handler itself (placement result, query answer) and applies it;
+   * `ofReplacement`: it describes the venue's replacement of the order (another venue id is its own).
+   */
+  async applyRaw(
+    order: LiveOrder | undefined,
+    raw: unknown,
+    source: ReplySource,
+    ofReplacement = false,
+  ): Promise<ReplyOutcome> {
     const parsed = parseReply(raw);
     if (!parsed.ok) return this.runtime.anomaly('MALFORMED_REPLY', `${source}: ${parsed.reason}`, order?.orderId, raw);
     if (!order) {
       return this.runtime.anomaly('UNKNOWN_ORDER', `${source} for an order this handler does not know`, undefined, raw);
     }
-    return this.classify(order, parsed.reply, source);
+    return this.classify(order, parsed.reply, source, ofReplacement);
   }
 
   /** Classifies a reply for its order and applies what is new; counts what the venue's own replies came to. */
@@ -97,12 +118,12 @@ export class ReplyRouter {
   ): Promise<ReplyOutcome> {
     const exactRepeat = order.replyKeys.has(replyKey(reply));
     const outcome = await this.classifyReply(order, reply, source, byModificationId);
-    // A known fill or acknowledgement sent again is still news of the order for a query in flight
-    // (the stale rule); an exact repeat of a reply already handled is nothing at all.
+    // A known fill or acknowledgement sent again is still news of the order (the stale rule): any
+    // query sent before it, even one abandoned meanwhile, may answer late. An exact repeat of a
+    // reply already handled is nothing at all.
     const news = reply.type === 'ACCEPTED' || reply.type === 'FILL';
     if (outcome.outcome === 'duplicate' && news && !exactRepeat) {
-      if (contextOf(order).query !== null)
-        await this.runtime.apply(order, { type: 'NEWS', at: this.now() }, { cause: 'news' });
+      await this.runtime.apply(order, { type: 'NEWS', at: this.now() }, { cause: 'news' });
     }
     // Query answers restate what is known: not counted.
     if (source === 'reply' && outcome.outcome === 'duplicate') this.runtime.stats.repliesDuplicate++;
@@ -134,7 +155,8 @@ export class ReplyRouter {
       case 'ACCEPTED': {
         if (ctx.acknowledged && ctx.venueOrderId === reply.venueOrderId) return this.runtime.duplicate(order, key);
         const status = statusOfOrder(order);
-        const quiet: readonly OrderStatus[] = ['OPEN', 'PARTIALLY_FILLED', 'FILLED', 'EXPIRED'];
+        // A MODIFY_PENDING order was OPEN or PARTIALLY_FILLED: it learns the venue id the same way.
+        const quiet: readonly OrderStatus[] = ['OPEN', 'PARTIALLY_FILLED', 'MODIFY_PENDING', 'FILLED', 'EXPIRED'];
         const asDuplicate = quiet.includes(status) || (status === 'CANCELLED' && !ctx.gaveUp);
         const event: OrderEvent = { type: 'ACCEPTED', venueOrderId: reply.venueOrderId, at };
         return this.runtime.apply(order, event, { ...meta, asDuplicate });
@@ -158,6 +180,9 @@ export class ReplyRouter {
         if (ctx.modify === null) return this.runtime.duplicate(order, key);
         return this.runtime.apply(order, { type: 'MODIFY_REJECTED', reason: reply.reason, at }, meta);
       case 'MODIFIED': {
+        // Restating the values in force with no modify outstanding, it changes nothing: a duplicate,
+        // as a repeated ACCEPTED is. Venues confirm a modify twice (the call's response and the
+        // stream's report); recording the second as LATE_REPLY would flag every modify (ADR 0007).
         const inForce =
           decEq(reply.quantity, ctx.quantity) &&
           (reply.price === undefined || (ctx.price !== null && decEq(reply.price, ctx.price))) &&

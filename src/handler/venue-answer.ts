@@ -11,7 +11,9 @@ export function repliesOfVenueState(clientOrderId: string, state: VenueOrderStat
   const replies: unknown[] = [];
   if (state.status !== 'REJECTED') replies.push({ type: 'ACCEPTED', ...ref, at });
   for (const f of state.fills ?? []) {
-    replies.push({ type: 'FILL', ...ref, venueFillId: f.venueFillId, quantity: f.quantity, price: f.price, at: f.at });
+    const { venueFillId, quantity, price, at, commission, commissionAsset } = f;
+    const fee = commission === undefined ? {} : { commission, ...(commissionAsset ? { commissionAsset } : {}) };
+    replies.push({ type: 'FILL', ...ref, venueFillId, quantity, price, ...fee, at });
   }
   if (state.status === 'CANCELLED') replies.push({ type: 'CANCELLED', ...ref, reason: 'venue status CANCELLED', at });
   if (state.status === 'EXPIRED') replies.push({ type: 'EXPIRED', ...ref, at });

@@ -166,10 +166,20 @@ export class VenueGateway {
     const at = this.opts.clock.now();
     const queryId = token.queryId === undefined ? {} : { queryId: token.queryId };
     if (answer !== null) {
+      // With a modify outstanding, an answer under a venue id the order never had describes the
+      // replacement (a venue that replaces orders): its fills and end are this order's, and the
+      // new venue id comes with QUERY_ANSWERED if the answer shows the modify applied.
+      const ctx = contextOf(order);
+      const replacement =
+        ctx.modify !== null &&
+        ctx.venueOrderId !== null &&
+        answer.venueOrderId !== ctx.venueOrderId &&
+        !ctx.formerVenueOrderIds.includes(answer.venueOrderId);
       for (const raw of repliesOfVenueState(order.orderId, answer, at)) {
+        const type = (raw as { type: string }).type;
         // The venue confirming the final status the order already has is no news.
-        if ((raw as { type: string }).type === order.actor.getSnapshot().value) continue;
-        const outcome = await this.router.applyRaw(order, raw, 'query');
+        if (type === order.actor.getSnapshot().value || (replacement && type === 'ACCEPTED')) continue;
+        const outcome = await this.router.applyRaw(order, raw, 'query', replacement);
         if (tally && outcome.outcome === 'anomaly') tally.anomalies++;
         if (tally && outcome.outcome === 'applied' && (raw as { type: string }).type === 'FILL') tally.fillsLearnt++;
       }
@@ -179,7 +189,16 @@ export class VenueGateway {
         ...(answer.price === undefined ? {} : { price: answer.price }),
         ...(answer.stopPrice === undefined ? {} : { stopPrice: answer.stopPrice }),
       };
-      const event = { type: 'QUERY_ANSWERED' as const, ...queryId, working, ended: !working, values, at };
+      const venueOrderId = replacement ? { venueOrderId: answer.venueOrderId } : {};
+      const event = {
+        type: 'QUERY_ANSWERED' as const,
+        ...queryId,
+        working,
+        ended: !working,
+        values,
+        ...venueOrderId,
+        at,
+      };
       await this.runtime.apply(order, event, { cause: 'query answered' });
     } else {
       const placedBefore = contextOf(order).placeAttempts;

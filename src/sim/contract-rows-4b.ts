@@ -15,7 +15,9 @@
  * - REJECTED, or the venue not knowing the order, resolves an outstanding modify with the order:
  *   section 4b keeps asking only about an order that ended FILLED, CANCELLED or EXPIRED, and a
  *   "not known" answer for a final order changes nothing (ADR 0001.7), so asking again could never
- *   resolve it (`contractStep` applies this).
+ *   resolve it (`contractStep` applies this). For the same reason an order that ended FILLED,
+ *   CANCELLED or EXPIRED with a modify outstanding, once the venue does not know it, has that
+ *   modify refused (its values stay): otherwise it would be asked about forever (promise 7).
  * - A MODIFIED answering no outstanding modify applies the venue's values and records LATE_REPLY
  *   (outcome `applied`, ADR 0007); it changes the status only where the table says so
  *   (CANCEL_PENDING, FILLED when the new quantity is reached), elsewhere the status is unchanged.
@@ -197,5 +199,13 @@ export const SECTION_4B_ROWS: readonly ContractRow[] = [
     event: 'ACCEPTED',
     to: 'same',
     answers: 'duplicate',
+  },
+  {
+    says: '4b reading: FILLED, CANCELLED, EXPIRED with a modify outstanding | the venue, asked, does not know the order | unchanged, the modify refused (NOT_FOUND_AT_VENUE)',
+    from: ENDED_WITH_MODIFY,
+    event: 'NOT_FOUND',
+    when: outstanding,
+    to: 'same',
+    modify: 'settle',
   },
 ];

@@ -61,7 +61,7 @@ export const KNOWN_DEVIATIONS = {
    * re-sends the cancel of orders gone CANCEL_UNCONFIRMED (seeds 53, 586): the re-send
    * restarts the cancel's wait, which drops the slow-pace query that would have found the rest.
    */
-  givenUpOrderNotAskedAfterCancelAnswered: true,
+  givenUpOrderNotAskedAfterCancelAnswered: false,
 };
 
 /**

@@ -21,7 +21,7 @@ export const KNOWN_FINDINGS = {
    * order ... is venue order <old>") and not applied. The order never learns its fills or its end.
    * Seeds 3, 13, 15 (replace mode) show it.
    */
-  replacementVenueIdRefused: true,
+  replacementVenueIdRefused: false,
   /**
    * Section 4b: "A MODIFIED that answers no outstanding modify still applies the venue's values".
    * A MODIFIED of an earlier modify that the wire delayed or duplicated, arriving after a later
@@ -38,7 +38,7 @@ export const KNOWN_FINDINGS = {
    * it runs out (or had already), and goes to the slow pace; CANCEL_UNCONFIRMED is never recorded
    * though the cancel went unanswered past its queries. Seeds 182, 255 (outages) show it.
    */
-  cancelWithModifyOutstandingNeverUnconfirmed: true,
+  cancelWithModifyOutstandingNeverUnconfirmed: false,
   /**
    * Section 6 reads "`modified: true` from `modifyOrder` counts as a MODIFIED reply with the
    * requested values". When a cut reaches the venue after a fill the handler has not seen yet, the

@@ -67,6 +67,12 @@ export interface SessionOptions {
    * ledger and the venue stay) and a new handler recovers from the ledger. Default 0.
    */
   restartRate?: number;
+  /**
+   * Awaited after every step of virtual time, for a ledger doing real I/O (PostgreSQL): the manual
+   * clock would otherwise run the session's last two minutes ahead of commits still in flight, and
+   * deadlines the handler arms once they land would never come due.
+   */
+  realIo?: () => Promise<void>;
   /** Called after every step with the ledger, venue and handler, for checks that must hold all along. */
   onStep?: (
     step: number,
@@ -243,12 +249,21 @@ async function advanceTo(
   watch: ConvergenceWatch | undefined,
   ledger: StrategyLedger,
   exchange: SimulatedExchange,
+  realIo?: () => Promise<void>,
 ): Promise<void> {
+  const until = async (t: number): Promise<void> => {
+    // With real I/O, step by step so the ledger's commits keep up with virtual time.
+    for (let now = clock.now(); realIo && now + STEP_MS < t; now = clock.now()) {
+      await clock.advance(STEP_MS);
+      await realIo();
+    }
+    if (t > clock.now()) await clock.advance(t - clock.now());
+  };
   for (let due = watch?.next(); watch && due !== undefined && due <= target; due = watch.next()) {
-    if (due > clock.now()) await clock.advance(due - clock.now());
+    await until(due);
     await watch.check(clock.now(), ledger, exchange);
   }
-  if (target > clock.now()) await clock.advance(target - clock.now());
+  await until(target);
 }
 
 /** Runs a session and returns its tallies. */
@@ -368,6 +383,7 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
     await engine.midway({ placed, total }, handler, ledger);
     options.onProgress?.(placed, total);
     await clock.advance(STEP_MS);
+    await options.realIo?.();
     if (step % CHECKPOINT_STEPS === 0) checkpoint();
     if (options.restartRate && rnd() < options.restartRate) await restart();
     await options.onStep?.(step, ledger, exchange, handler);
@@ -385,10 +401,10 @@ export async function runSession(options: SessionOptions = {}): Promise<SessionR
   const watch = options.convergence;
   const faultsStoppedAt = clock.now();
   await watch?.faultsStopped(faultsStoppedAt, ledger, exchange);
-  await advanceTo(clock, faultsStoppedAt + 2_000, watch, ledger, exchange);
+  await advanceTo(clock, faultsStoppedAt + 2_000, watch, ledger, exchange, options.realIo);
   const cancelled = await engine.cancelAll(handler, ledger);
   await watch?.cancelledAll(clock.now(), cancelled, ledger);
-  await advanceTo(clock, faultsStoppedAt + 122_000, watch, ledger, exchange);
+  await advanceTo(clock, faultsStoppedAt + 122_000, watch, ledger, exchange, options.realIo);
   // No settle(): a query the venue never answers stays in flight by design (queryHangRate).
 
   done = true;

@@ -359,6 +359,18 @@ describe('recover() and reconcile()', () => {
     await h.handler.settle();
     expect(h.status(id)).toBe('FILLED');
   });
+
+  it('a fill learnt by a query keeps the commission the venue reports with it', async () => {
+    const h = await harness();
+    const id = await h.place();
+    await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V1', at: 1 });
+    const fill = { venueFillId: 'F1', quantity: '1', price: '1', at: 2, commission: '0.001', commissionAsset: 'BNB' };
+    h.venue.defaultQuery = { venueOrderId: 'V1', status: 'FILLED', fills: [fill] };
+    await h.handler.reconcile();
+    await h.handler.settle();
+    const [stored] = (await h.ledger.getOrder(id))!.fills;
+    expect(stored).toMatchObject({ venueFillId: 'F1', commission: '0.001', commissionAsset: 'BNB' });
+  });
 });
 
 describe('inspection and stop', () => {

@@ -234,4 +234,62 @@ describe('modify(): the venue answers', () => {
     expect(again.handler.order(id)).toMatchObject({ status: 'OPEN', orderDetails: { quantity: '3' } });
     expect(again.venue.modifies).toHaveLength(0); // a modify is never re-sent
   });
+
+  it('a cancel made while the modify is asked about gets its own queries and ends CANCEL_UNCONFIRMED (simulation seed 182)', async () => {
+    const h = await harness();
+    const id = await h.place();
+    await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V1', at: 1 });
+    h.venue.defaultQuery = 'fail';
+    await h.handler.modify(id, { price: '101' });
+    // The modify goes unanswered past its queries: MODIFY_UNCONFIRMED, the slow pace.
+    await h.advance(TIMING.modifyTimeoutMs + (TIMING.queryRetries + 2) * TIMING.queryIntervalMs);
+    await h.handler.cancel(id);
+    await h.advance(TIMING.cancelTimeoutMs + (TIMING.queryRetries + 2) * TIMING.queryIntervalMs);
+    const kinds = (await h.ledger.getAnomalies()).map((a) => a.kind);
+    expect(kinds).toEqual(['MODIFY_UNCONFIRMED', 'CANCEL_UNCONFIRMED']);
+    expect(h.status(id)).toBe('CANCEL_PENDING');
+    await h.handler.stop();
+  });
+
+  it('a modify learnt from a query answer under the replacement venue id takes that id: its fills and later replies apply (simulation seed 3)', async () => {
+    const h = await harness();
+    const id = await h.place();
+    await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V1', at: 1 });
+    await h.handler.modify(id, { price: '101' });
+    // The MODIFIED is lost; asked, the venue shows the replacement V2 with the new price and a fill.
+    const fills = [{ venueFillId: 'F1', quantity: '0.3', price: '101', at: 2 }];
+    h.venue.defaultQuery = { venueOrderId: 'V2', status: 'PARTIALLY_FILLED', quantity: '1', price: '101', fills };
+    await h.advance(TIMING.modifyTimeoutMs);
+    await h.handler.settle();
+    expect(h.handler.order(id)).toMatchObject({
+      status: 'PARTIALLY_FILLED',
+      venueOrderId: 'V2',
+      filledQuantity: '0.3',
+      orderDetails: { price: '101' },
+    });
+    const out = await h.reply({ type: 'CANCELLED', venueOrderId: 'V2', at: 3 });
+    expect(out).toMatchObject({ outcome: 'applied', status: 'CANCELLED' });
+    expect((await h.ledger.getAnomalies()).map((a) => a.kind)).toEqual([]);
+    await h.handler.stop();
+  });
+
+  it("an earlier modify's MODIFIED arriving again while a later modify is outstanding does not answer it (simulation seed 983)", async () => {
+    const h = await harness();
+    const id = await h.place();
+    await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V1', at: 1 });
+    await h.handler.modify(id, { price: '101' });
+    const first = { type: 'MODIFIED', clientOrderId: `${id}.1`, newVenueOrderId: 'V2', quantity: '1', price: '101' };
+    await h.reply({ ...first, at: 2 });
+    await h.handler.modify(id, { quantity: '0.5' });
+    const out = await h.reply({ ...first, at: 3 }); // the wire repeats the first answer
+    expect(out.outcome).toBe('anomaly');
+    expect(h.status(id)).toBe('MODIFY_PENDING');
+    await h.reply({ type: 'MODIFIED', clientOrderId: `${id}.2`, newVenueOrderId: 'V3', quantity: '0.5', at: 4 });
+    expect(h.handler.order(id)).toMatchObject({
+      status: 'OPEN',
+      venueOrderId: 'V3',
+      orderDetails: { quantity: '0.5' },
+    });
+    await h.handler.stop();
+  });
 });

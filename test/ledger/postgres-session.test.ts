@@ -21,6 +21,8 @@ describe('a session on the PostgreSQL ledger', () => {
       ledger,
       strategyId: 'PG_SESSION',
       faults: { dropRate: 0.1, duplicateRate: 0.2, reorderRate: 0.1, delayRate: 0.1, lostAckRate: 0.1 },
+      // Each 50 ms of virtual time waits 2 ms of real time for the server's commits.
+      realIo: () => new Promise((ok) => setTimeout(ok, 2)),
     });
     // Virtual time runs ahead of the database's real I/O: give the last writes a moment to land.
     let problems = await auditAgainstVenue(ledger, r.exchange, { converged: true });

@@ -88,7 +88,10 @@ describe('order machine definition', () => {
         );
       })
       .map((r) => tripleOf(r.from, r.event, r.to) + (r.guard ? ` [${r.guard}]` : ''));
-    expect(unmatched, 'machine transitions no contract row allows').toEqual([]);
+    // KNOWN_DEVIATIONS.rejectedKeepsModify: a REJECTED order keeps its modify outstanding, so the
+    // venue not knowing it refuses that modify there too (the rows have none left to refuse).
+    const known = KNOWN_DEVIATIONS.rejectedKeepsModify ? ['REJECTED --NOT_FOUND--> REJECTED'] : [];
+    expect(unmatched, 'machine transitions no contract row allows').toEqual(known);
   });
 
   it("every status change of the contract's rows is a transition of the machine, on the same event", () => {

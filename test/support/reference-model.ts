@@ -46,11 +46,13 @@ export const KNOWN_DEVIATIONS = {
    * or MODIFY_PENDING → CANCELLED, VENUE_LOST_ORDER, though the venue just named the order). The
    * model-based runs do not answer "not known" in that situation while this holds.
    */
-  repeatNewsUncountedWithoutQueryInFlight: true,
+  repeatNewsUncountedWithoutQueryInFlight: false,
   /**
    * Contract section 4b: "A MODIFIED that answers no outstanding modify still applies the venue's
    * values (the venue did it) and records LATE_REPLY." The handler answers `duplicate` and records
    * nothing when the MODIFIED's values are those already in force (as for a second ACCEPTED).
+   * Kept on purpose (ADR 0007): venues confirm a modify twice (the call's response and the
+   * stream's report), and a LATE_REPLY for every modify would bury the real ones.
    */
   restatedModifiedIsDuplicate: true,
   /**
@@ -59,12 +61,14 @@ export const KNOWN_DEVIATIONS = {
    * PARTIALLY_FILLED take it (venue id learnt, outcome `duplicate`, ADR 0001.3); the handler
    * learns the venue id and answers `applied`.
    */
-  acceptedOnModifyPendingIsApplied: true,
+  acceptedOnModifyPendingIsApplied: false,
   /**
    * Section 4b keeps a modify outstanding (asked about until resolved) on an order that ended
    * FILLED, CANCELLED or EXPIRED, and has rows answering it only there. The handler keeps it on a
    * REJECTED order too: a MODIFY_REJECTED or MODIFIED then answers it (`applied`, no LATE_REPLY),
-   * where the table has no row (and the rows read REJECTED as resolving it).
+   * where the table has no row (and the rows read REJECTED as resolving it). Kept on purpose
+   * (ADR 0007): the venue may have applied the modify before it rejected the order, and its
+   * answer, asked as for FILLED, CANCELLED and EXPIRED, says which.
    */
   rejectedKeepsModify: true,
   /**
@@ -74,13 +78,13 @@ export const KNOWN_DEVIATIONS = {
    * per slow-pace interval; the actor is never released), against promise 7 (convergence) and the
    * bounded-memory rule. From MODIFY_PENDING the same answer resolves the modify.
    */
-  lostOrderKeepsModify: true,
+  lostOrderKeepsModify: false,
   /**
    * From MODIFY_PENDING, the venue not knowing the order resolves the modify (a later MODIFY_REJECTED
    * answers `duplicate`), but the order's view (`OrderView.modifications`, section 5) still shows that
    * modification `PENDING`: nothing records it resolved (until a MODIFIED of the venue's own arrives).
    */
-  lostModifyStaysPendingInView: true,
+  lostModifyStaysPendingInView: false,
   /**
    * Section 4b: "CANCEL_PENDING | MODIFY_REJECTED answering the outstanding modify | FILLED if filled
    * >= the quantity in force", and an answer showing the order ended there counts as MODIFY_REJECTED.
@@ -96,14 +100,14 @@ export const KNOWN_DEVIATIONS = {
    * max(new, filled) in force; an answer counted as MODIFIED puts the venue's quantity in force as
    * shown, so on an overfilled order (filled above the quantity the venue shows) the two disagree.
    */
-  modifiedByAnswerTakesShownQuantity: true,
+  modifiedByAnswerTakesShownQuantity: false,
   /**
    * Section 4b: "only ids actually sent name the order (any other is a client order id this handler
    * never sent: UNKNOWN_ORDER)". The handler reads the part after the last dot with `Number()`, so
    * client order ids it never sent such as `${orderId}.01`, `.1e0`, `.+1`, `.0x1`, `. 1` or `.1 `
    * name modification 1 and reach the order (a MODIFY_REJECTED so named resolves its modify).
    */
-  routesUnsentModificationIdSpellings: true,
+  routesUnsentModificationIdSpellings: false,
 };
 
 /** Quantities in the model are integers in thousandths ("1" is 1000). */
@@ -206,7 +210,7 @@ function factsForRows(o: RefOrder): OrderFacts {
 /** The contract's step, bent where the handler is known to deviate (KNOWN_DEVIATIONS). */
 function stepFor(o: RefOrder, event: ContractEvent): ContractStep {
   const facts = factsForRows(o);
-  const answersModify = event.type === 'MODIFIED' || event.type === 'MODIFY_REJECTED';
+  const answersModify = event.type === 'MODIFIED' || event.type === 'MODIFY_REJECTED' || event.type === 'NOT_FOUND';
   if (KNOWN_DEVIATIONS.rejectedKeepsModify && facts.status === 'REJECTED' && facts.modifyOutstanding && answersModify) {
     // Answered as on a CANCELLED order (unchanged, the modify resolved), the status kept.
     const step = contractStep({ ...facts, status: 'CANCELLED' }, event);
