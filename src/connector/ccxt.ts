@@ -34,6 +34,7 @@ import { PlacementRejectedError } from '../errors.js';
 import type { StrategyLedger } from '../ledger/types.js';
 import type { ExchangeReply, ModifyChanges, OrderRequest } from '../types.js';
 import { binanceDialect } from './binance-dialect.js';
+import { bybitDialect } from './bybit-dialect.js';
 import { isCcxt, isDefinitiveRefusal, reasonOf } from './ccxt-errors.js';
 import {
   type LegEvent,
@@ -79,6 +80,21 @@ export interface CcxtDialect {
   venueState(exchange: Exchange, order: Order, symbol: string): Promise<VenueOrderState>;
   /** How the exchange modifies an order by cancel-replace; without it the connector has no `modifyOrder`. */
   replace?: CcxtReplaceDialect;
+  /**
+   * How the exchange modifies an order in place (Bybit's amend), for a dialect without `replace`:
+   * resolves as `modifyOrder` does; `PlacementRejectedError` for a definitive refusal.
+   */
+  amend?(
+    exchange: Exchange,
+    symbol: string,
+    ref: OrderRef & { modificationId: string },
+    changes: ModifyChanges,
+  ): Promise<{ modified?: boolean; venueOrderId?: string }>;
+  /**
+   * Opens the private stream's session before the stream loops (re)start. Default: ccxt's
+   * `authenticate()` without arguments (Binance's); Bybit's takes the stream's URL.
+   */
+  authenticate?(exchange: Exchange): Promise<void>;
 }
 
 /** What differs in a cancel-replace from one exchange to another. */
@@ -131,7 +147,7 @@ export interface CcxtConnector extends ExchangeConnector {
   close(): Promise<void>;
 }
 
-const DIALECTS: Record<string, CcxtDialect> = { binance: binanceDialect };
+const DIALECTS: Record<string, CcxtDialect> = { binance: binanceDialect, bybit: bybitDialect };
 
 /** Symbols of orders kept in memory (a stated bound); older orders' come from the ledger. */
 const SYMBOLS_REMEMBERED = 50_000;
@@ -398,6 +414,7 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
     return reconnecting;
   };
   const subscribe = async (): Promise<void> => {
+    if (dialect.authenticate) return dialect.authenticate(exchange);
     const auth = (exchange as unknown as { authenticate?: () => Promise<unknown> }).authenticate;
     if (typeof auth === 'function') await auth.call(exchange);
   };
@@ -528,5 +545,12 @@ export function createCcxtConnector(exchange: Exchange, options: CcxtConnectorOp
       await start();
       return replacing.modify(ref, changes, await symbolFor(ref.clientOrderId));
     };
+  else if (dialect.amend) {
+    const amend = dialect.amend;
+    connector.modifyOrder = async (ref, changes) => {
+      await start();
+      return amend(exchange, await symbolFor(ref.clientOrderId), ref, changes);
+    };
+  }
   return connector;
 }
