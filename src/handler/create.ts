@@ -14,8 +14,12 @@ import type {
   ReplyOutcome,
 } from '../types.js';
 import { ValidationError } from '../errors.js';
+import type { Registry } from 'prom-client';
+import { loggingTelemetry } from './logging.js';
+import { metricsTelemetry } from './metrics.js';
 import { BOUNDS, type HandlerOptions, type ResolvedOptions } from './options.js';
 import { Supervisor } from './supervisor.js';
+import { type Telemetry, fanOut, observedConnector, observedLedger } from './telemetry.js';
 
 /** A running handler for one strategy. */
 export interface ExecutionHandler {
@@ -45,6 +49,8 @@ export interface ExecutionHandler {
   /** Resolves when no ledger write, venue call or reply is in flight. */
   settle(): Promise<void>;
   stop(): Promise<void>;
+  /** The Prometheus registry of the handler's metrics, when the `metrics` option asked for them. */
+  readonly metrics: Registry | undefined;
   /** The StrategyCache this handler fills. */
   readonly cache: StrategyCache;
   /**
@@ -99,7 +105,29 @@ export async function createExecutionHandler(options: HandlerOptions): Promise<E
     ...(options.cache === undefined ? {} : { cache: options.cache }),
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
   };
-  const s = new Supervisor(resolved);
+  // Logs and metrics read the supervisor's state when they speak; it exists by then.
+  let s: Supervisor | undefined;
+  const parts: Telemetry[] = [];
+  if (options.logger) {
+    parts.push(loggingTelemetry(options.logger, options.strategyId, (id) => s?.cache.get(id)?.directiveId));
+  }
+  let registry: Registry | undefined;
+  if (options.metrics) {
+    const m = await metricsTelemetry(options.metrics, {
+      orders: () => s?.cache.list() ?? [],
+      liveActors: () => s?.liveCount() ?? 0,
+      heldReplies: () => s?.heldReplies() ?? 0,
+    });
+    registry = m.registry;
+    parts.push(m.telemetry);
+  }
+  if (parts.length > 0) {
+    const telemetry = fanOut(parts);
+    resolved.telemetry = telemetry;
+    resolved.ledger = observedLedger(resolved.ledger, resolved.clock, telemetry);
+    resolved.connector = observedConnector(resolved.connector, resolved.clock, telemetry);
+  }
+  s = new Supervisor(resolved);
   return {
     execute: (d) => s.execute(d),
     onExchangeReply: (r) => s.onExchangeReply(r),
@@ -113,6 +141,7 @@ export async function createExecutionHandler(options: HandlerOptions): Promise<E
     settle: () => s.settle(),
     stop: () => s.stop(),
     cache: s.cache,
+    metrics: registry,
     stats: () => ({ ...s.stats, liveActors: s.liveCount(), retriesWaiting: s.retriesWaiting() }),
   };
 }

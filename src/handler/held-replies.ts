@@ -42,6 +42,13 @@ export class HeldReplies {
     return undefined;
   }
 
+  /** Replies held now, over every venue id (scraped by the metrics, so counted only when asked). */
+  count(): number {
+    let n = 0;
+    for (const entry of this.entries.values()) n += entry.replies.length;
+    return n;
+  }
+
   /** The replies waiting for a venue id, if any (they stay until `release` or `expired`). */
   waiting(venueOrderId: string): readonly ExchangeReply[] | undefined {
     return this.entries.get(venueOrderId)?.replies;

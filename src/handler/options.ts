@@ -8,6 +8,9 @@ import type { Clock } from '../clock.js';
 import type { ExchangeConnector } from '../connector/types.js';
 import type { StrategyLedger } from '../ledger/types.js';
 import type { RandomSource } from '../random.js';
+import type { HandlerLogger } from './logging.js';
+import type { MetricsOption } from './metrics.js';
+import type { Telemetry } from './telemetry.js';
 
 /** XState v5 inspection observer, passed to every order actor. */
 export type InspectionObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -56,13 +59,25 @@ export interface HandlerOptions {
    * a process warning.
    */
   onError?: (error: unknown) => void;
+  /**
+   * A pino-compatible logger (`child`, `debug`, `info`, `warn`, `error`); the handler logs to a
+   * child bound to `{ strategyId }`. Default: silent.
+   */
+  logger?: HandlerLogger;
+  /**
+   * Prometheus metrics (prom-client, loaded only then): `true` for a registry the handler creates,
+   * or `{ registry }` to register on yours. Either way it is `handler.metrics`. Default: none.
+   */
+  metrics?: MetricsOption;
 }
 
 /** The options with every default filled in. */
-export type ResolvedOptions = Required<Omit<HandlerOptions, 'cache' | 'inspect'>> &
+export type ResolvedOptions = Required<Omit<HandlerOptions, 'cache' | 'inspect' | 'logger' | 'metrics'>> &
   Pick<HandlerOptions, 'cache' | 'inspect'> & {
     /** The timing options every order machine decides with (one shared object). */
     timing: OrderTiming;
+    /** Where logs and metrics are told what happens; absent when neither was asked for. */
+    telemetry?: Telemetry;
   };
 
 /** Capacities of the handler's memories of the past (each a stated bound). */

@@ -56,10 +56,17 @@ export class Supervisor implements EffectPerformer {
     this.ledger = opts.ledger;
     this.connector = opts.connector;
     this.ids = new IdMinter(opts.clock, opts.random);
-    this.work = new Background(opts.clock, opts.queryIntervalMs, opts.maxRetriesWaiting, opts.onError, (orderId) => {
-      // The retry bound was hit: the next reconcile asks the venue about the order instead.
-      if (orderId !== undefined) this.runtime.recentlyEnded.add(orderId);
-    });
+    this.work = new Background(
+      opts.clock,
+      opts.queryIntervalMs,
+      opts.maxRetriesWaiting,
+      opts.onError,
+      (orderId, error) => {
+        // The retry bound was hit: the next reconcile asks the venue about the order instead.
+        if (orderId !== undefined) this.runtime.recentlyEnded.add(orderId);
+        opts.telemetry?.dropped(orderId, error);
+      },
+    );
     this.runtime = new OrderRuntime(opts, this.ledger, this.cache, this.work);
     this.runtime.performer = this;
     this.router = new ReplyRouter(opts, this.ledger, this.runtime, this.work, this.ids);
@@ -76,6 +83,7 @@ export class Supervisor implements EffectPerformer {
     const offReply = this.connector.onReply?.((reply) => this.work.persist(() => this.router.route(reply)));
     if (offReply) this.unsubscribers.push(offReply);
     const offReconnect = this.connector.onReconnect?.(() => {
+      this.opts.telemetry?.reconnected();
       this.reconcile().catch((err: unknown) => this.opts.onError(err));
     });
     if (offReconnect) this.unsubscribers.push(offReconnect);
@@ -277,12 +285,22 @@ export class Supervisor implements EffectPerformer {
 
   recover(): Promise<RecoveryReport> {
     this.assertRunning();
-    return this.reconciler.recover();
+    return this.told('recover', this.reconciler.recover());
   }
 
   reconcile(): Promise<RecoveryReport> {
     this.assertRunning();
-    return this.reconciler.reconcile();
+    return this.told('reconcile', this.reconciler.reconcile());
+  }
+
+  /** Tells the telemetry, if any, how a recover() or reconcile() ended. */
+  private told(kind: 'recover' | 'reconcile', run: Promise<RecoveryReport>): Promise<RecoveryReport> {
+    const t = this.opts.telemetry;
+    if (!t) return run;
+    return run.then((report) => {
+      t.reconciled(kind, report);
+      return report;
+    });
   }
 
   /** Resolves once no ledger write, venue call or reply is in flight. */
@@ -298,6 +316,11 @@ export class Supervisor implements EffectPerformer {
   /** Background works waiting to be retried after a failed ledger write. */
   retriesWaiting(): number {
     return this.work.waitingRetries();
+  }
+
+  /** Replies held for a venue id not yet paired. */
+  heldReplies(): number {
+    return this.router.held.count();
   }
 
   /** Number of actors in memory. */

@@ -12,6 +12,7 @@
  */
 import { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import { transitionTable } from '../../machines/transition-table.js';
 import { type Clock, systemClock } from '../clock.js';
 import type { LedgerUpdatedEvent, StrategyLedger } from '../ledger/types.js';
@@ -53,6 +54,11 @@ export interface InspectorOptions {
   clock?: Clock;
   /** Shown in the page's title bar, e.g. the ledger file. */
   title?: string;
+  /**
+   * A Prometheus registry (a handler's `metrics`) served at `/metrics` in the text format, under
+   * the same token and Host rules as every other route. Not given: `/metrics` is 404.
+   */
+  metrics?: Registry;
 }
 
 /** A request the inspector refused, as told to `onRefused`. */
@@ -254,6 +260,9 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     if (url.pathname === '/app.css') return send(req, res, 200, 'text/css; charset=utf-8', INSPECTOR_STYLE);
     if (url.pathname === '/api/machine') return json(req, res, 200, machineGraph());
     if (url.pathname === '/api/summary') return json(req, res, 200, summary());
+    if (url.pathname === '/metrics' && options.metrics) {
+      return send(req, res, 200, options.metrics.contentType, await options.metrics.metrics());
+    }
     if (url.pathname === '/api/orders') {
       const statuses = (url.searchParams.get('status') ?? '')
         .split(',')

@@ -2,7 +2,7 @@
  * Importing the package root loads no database or WebSocket driver (issue 12h): the root is bundled
  * with its packages left external, so they load as in a user's install, imported by a fresh `node`,
  * and every module it loaded (ES modules seen by a resolve hook, CommonJS ones in `require.cache`)
- * is searched for better-sqlite3, pg and ws.
+ * is searched for better-sqlite3, pg and ws, and for prom-client (loaded only when metrics are asked for).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -41,11 +41,12 @@ await import(pathToFileURL(entry).href);
 const afterRoot = loaded();
 await import('pg');
 await import('ws');
+await import('prom-client');
 require('better-sqlite3');
 console.log(JSON.stringify({ afterRoot, afterDrivers: loaded() }));
 `;
 
-const drivers = ['better-sqlite3', 'pg', 'ws'];
+const drivers = ['better-sqlite3', 'pg', 'prom-client', 'ws'];
 const driversIn = (modules: readonly string[]): string[] =>
   drivers.filter((d) => modules.some((m) => m.includes(`/node_modules/${d}/`)));
 
@@ -55,7 +56,7 @@ afterAll(() => {
 });
 
 describe('the package root', () => {
-  it('loads none of better-sqlite3, pg and ws until their adapter is used', async () => {
+  it('loads none of better-sqlite3, pg, ws and prom-client until their adapter (or metrics) is used', async () => {
     mkdirSync(tmp, { recursive: true });
     await build({
       entryPoints: [join(process.cwd(), 'index.ts')],
