@@ -113,6 +113,14 @@ CREATE TABLE IF NOT EXISTS anomalies (
 CREATE INDEX IF NOT EXISTS anomalies_strategy ON anomalies (strategy_id, id);
 `;
 
+/**
+ * A directive's orders. Named index: with `orders_placed` (the inspector's) the planner prefers
+ * walking the strategy's orders by time to skip the sort, which made every `execute()` scan them
+ * all (quadratic over a session); a directive has a handful of orders, sorting them is nothing.
+ */
+export const ORDERS_OF_DIRECTIVE_SQL =
+  'SELECT * FROM orders INDEXED BY orders_directive WHERE strategy_id = ? AND directive_id = ? ORDER BY placed_at, order_id';
+
 /** `MIGRATIONS[v]` takes a file from version v to v + 1, inside the opening transaction. */
 const MIGRATIONS: Readonly<Record<number, string>> = {
   1: `
@@ -491,8 +499,6 @@ function prepare(db: Database.Database) {
       'SELECT * FROM orders WHERE strategy_id = ? AND changed_at >= ? ORDER BY changed_at, order_id',
     ),
     byDirectiveAll: db.prepare('SELECT * FROM orders WHERE directive_id = ? ORDER BY placed_at, order_id'),
-    byDirectiveOf: db.prepare(
-      'SELECT * FROM orders WHERE strategy_id = ? AND directive_id = ? ORDER BY placed_at, order_id',
-    ),
+    byDirectiveOf: db.prepare(ORDERS_OF_DIRECTIVE_SQL),
   };
 }

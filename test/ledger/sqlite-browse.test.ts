@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openSqliteLedger } from '../../src/ledger/sqlite.js';
+import { ORDERS_OF_DIRECTIVE_SQL, openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { checkAgainstFullRead, writes } from './browse-check.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eh-browse-'));
@@ -59,6 +59,8 @@ describe('the SQLite ledger’s browsing queries', () => {
     expect(filtered).toMatch(/USING COVERING INDEX orders_status_placed/);
     expect(filtered).not.toMatch(/TEMP B-TREE/);
     expect(plan("SELECT * FROM anomalies WHERE order_id = 'X' ORDER BY id")).toMatch(/INDEX anomalies_order/);
+    // A directive's orders by the directive index, never by a walk of all the strategy's orders.
+    expect(plan(ORDERS_OF_DIRECTIVE_SQL.replaceAll('?', "'X'"))).toMatch(/INDEX orders_directive/);
     db.close();
   });
 });
