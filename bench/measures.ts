@@ -12,6 +12,7 @@ import { orderMachine } from '../machines/order.js';
 import { type ManualClock, createManualClock } from '../src/clock.js';
 import type { ExchangeConnector } from '../src/connector/types.js';
 import { type ExecutionHandler, createExecutionHandler } from '../src/handler/create.js';
+import type { HandlerOptions } from '../src/handler/options.js';
 import { createMemoryLedger } from '../src/ledger/memory.js';
 import { type PostgresLedger, connectPostgresLedger } from '../src/ledger/postgres.js';
 import { openSqliteLedger } from '../src/ledger/sqlite.js';
@@ -36,8 +37,10 @@ async function newHandler(
   seed = 0,
   clock = createManualClock(T0),
   connector: ExchangeConnector = instantVenue,
+  extra: Pick<HandlerOptions, 'metrics' | 'logger'> = {},
 ): Promise<ExecutionHandler & { clock: ManualClock }> {
   const handler = await createExecutionHandler({
+    ...extra,
     strategyId,
     connector,
     ledger,
@@ -87,6 +90,28 @@ export async function handlerLifecyclesPerSecond(
   const s = (performance.now() - t) / 1000;
   await handler.stop();
   return n / s;
+}
+
+/**
+ * The hot path's cost of metrics: lifecycles per second on the memory ledger with `metrics: true`
+ * and without, in alternating rounds (each side first in turn), so the load of a shared machine
+ * and the JIT's warming fall on both alike. The scrape is not timed: its gauges are read then.
+ */
+export async function metricsLifecyclesPerSecond(n: number, rounds = 8): Promise<{ on: number; off: number }> {
+  const per = Math.ceil(n / rounds);
+  const seconds = { on: 0, off: 0 };
+  for (let r = 0; r < rounds; r++) {
+    for (const side of r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+      const ledger = createMemoryLedger({ strategyId: 'BENCH' });
+      const extra = side === 'on' ? { metrics: true as const } : {};
+      const handler = await newHandler(ledger, 'BENCH', r, createManualClock(T0), instantVenue, extra);
+      const t = performance.now();
+      await runLifecycles(handler, per, 0);
+      seconds[side] += (performance.now() - t) / 1000;
+      await handler.stop();
+    }
+  }
+  return { on: (per * rounds) / seconds.on, off: (per * rounds) / seconds.off };
 }
 
 async function runLifecycles(
