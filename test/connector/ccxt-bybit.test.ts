@@ -191,6 +191,35 @@ describe('Bybit v5 spot through the real ccxt', () => {
   });
 });
 
+describe('orderLinkId: unique per account', () => {
+  it('the venue refuses a repeat (170141) even after its order filled; the dialect leaves that outcome unknown, not rejected', async () => {
+    const r = await bareRig();
+    const create = (id: string) =>
+      (r.exchange as unknown as { privatePostV5OrderCreate(p: object): Promise<{ result: { orderId: string } }> })
+        .privatePostV5OrderCreate({
+          category: 'spot',
+          symbol: 'BTCUSDT',
+          side: 'Buy',
+          orderType: 'Limit',
+          qty: '0.001',
+          price: '60000',
+          orderLinkId: id,
+        })
+        .then(
+          (a) => `placed ${a.result.orderId}`,
+          (e: Error) => e.message,
+        );
+    const id = nextId();
+    const first = await create(id);
+    r.venue.fill(id);
+    expect(await create(id)).toContain('"retCode":170141');
+    expect(r.venue.orders().map((o) => `placed ${o.orderId}`)).toEqual([first]);
+    const again = r.connector.placeOrder({ ...limit('0.001', '60000'), clientOrderId: id });
+    await expect(again).rejects.toThrow(/already used \(170141\)/);
+    await expect(again).rejects.not.toBeInstanceOf(PlacementRejectedError);
+  });
+});
+
 let directive = 0;
 
 /** A real execution handler over the connector on a fresh local venue. */
@@ -234,6 +263,24 @@ describe('Bybit under the real handler', () => {
     await r.reach(id, 'FILLED');
     expect(r.venue.authentications()).toBeGreaterThan(before);
     expect(r.handler.order(id)).toMatchObject({ filledQuantity: '0.001' });
+  });
+
+  it('a modify is an amend in place: MODIFIED with the new values, the same venue order; one off the tick is MODIFY_REJECTED, nothing sent', async () => {
+    const r = await handlerRig();
+    const id = await r.place(limit('0.002', '59000'));
+    await r.reach(id, 'OPEN');
+    expect(await r.handler.modify(id, { quantity: '0.003', price: '59100' })).toBe(true);
+    await until('MODIFIED', () => r.handler.order(id)?.modifications?.[0]?.status === 'ACCEPTED');
+    expect(r.handler.order(id)!.orderDetails).toMatchObject({ quantity: '0.003', price: '59100' });
+    expect(await r.handler.modify(id, { price: '59100.001' })).toBe(true);
+    await until('MODIFY_REJECTED', () => r.handler.order(id)?.modifications?.[1]?.status === 'REJECTED');
+    expect(r.handler.order(id)!.modifications![1]!.reason).toContain('tickSize 0.01');
+    r.venue.fill(id);
+    await r.reach(id, 'FILLED');
+    expect(r.venue.orders().map((o) => [o.orderLinkId, o.qty, o.price, o.orderStatus])).toEqual([
+      [id, '0.003', '59100', 'Filled'],
+    ]);
+    expect(r.venue.received().filter((q) => q.route === 'POST /v5/order/amend')).toHaveLength(1);
   });
 
   it('a placement whose answer is lost after a market order filled: the retry looks the orderLinkId up, one order at the venue, its fill applied once', async () => {
