@@ -3,8 +3,10 @@
  * succeeds, a fill, a modify, a cancel, a late reply, a query failure, a time-out, a reconnect, a
  * failed and a fenced ledger write, work dropped beyond its bound) leaves, in a capturing
  * pino-compatible logger, one entry of each kind at its level, with strategyId, orderId,
- * directiveId and the cause as fields; without a logger the handler is silent and unwrapped.
+ * directiveId and the cause as fields; pino itself fits the option as it is; without a logger
+ * the handler is silent and unwrapped.
  */
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { LedgerFencedError } from '../../src/errors.js';
 import { createMemoryLedger } from '../../src/ledger/memory.js';
@@ -112,11 +114,41 @@ describe('logger: structured entries for what an operator needs', () => {
     expect(find(e, 'error', /^ledger fenced/)?.fields).toMatchObject({ orderIds: [lost] });
   }, 10_000);
 
-  it('is silent by default: no logger, no wrapping of the ledger or the connector', async () => {
+  it('works as before with neither option: no registry, orders proceed', async () => {
     const h = await harness();
     expect(h.handler.metrics).toBeUndefined();
     const id = await h.place();
     await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V1', at: 1 });
     expect(h.status(id)).toBe('OPEN');
+  });
+});
+
+describe('logger: pino itself', () => {
+  it('takes a pino logger as it is: JSON lines with strategyId, orderId, directiveId, level names', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) };
+    const logger = pino({ level: 'debug', base: null, timestamp: false }, stream);
+    const h = await harness({ logger });
+    const id = await h.place();
+    await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V1', at: 1 });
+    await h.handler.cancel(id);
+    await h.advance(0);
+    await h.reply({ type: 'CANCELLED', clientOrderId: id, at: 2 });
+    await h.handler.stop();
+    const directiveId = h.handler.order(id)!.directiveId;
+    expect(lines).toContainEqual({
+      level: 20,
+      strategyId: 'S1',
+      orderId: id,
+      directiveId,
+      from: 'PENDING',
+      to: 'OPEN',
+      eventType: 'ORDER_ACCEPTED',
+      cause: expect.stringMatching(/^reply ACCEPTED/),
+      msg: 'transition',
+    });
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 30, orderId: id, directiveId, to: 'CANCELLED', msg: 'order cancelled' }),
+    );
   });
 });
