@@ -65,6 +65,7 @@ export function loggingTelemetry(
       else if (call === 'query') log.warn(fields, 'query failed: asked again');
       else log.warn(fields, `${call} failed to send: its deadline's queries follow it`);
     },
+    replyHandled() {},
     reconnected() {
       log.info({}, 'connector reconnected: reconciling');
     },

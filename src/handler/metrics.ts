@@ -93,6 +93,13 @@ export async function metricsTelemetry(
     labelNames: ['call'],
     registers,
   });
+  const replySeconds = new prom.Histogram({
+    name: `${PREFIX}reply_seconds`,
+    help: 'Venue reply handling latency by outcome, on the handler clock: for applied, from receipt to the durable event.',
+    labelNames: ['outcome'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
   const anomalies = new prom.Counter({
     name: `${PREFIX}anomalies_total`,
     help: 'Anomalies recorded, by kind.',
@@ -104,6 +111,10 @@ export async function metricsTelemetry(
   const anomalyOf = new Map<string, { inc(): void }>();
   const seconds = new Map<VenueCall, { observe(v: number): void }>();
   const failures = new Map<VenueCall, { inc(): void }>();
+  const replies = new Map<string, { observe(v: number): void }>();
+  for (const outcome of ['applied', 'duplicate', 'held', 'anomaly'] as const) {
+    replies.set(outcome, replySeconds.labels(outcome));
+  }
   for (const call of ['place', 'cancel', 'modify', 'query'] as const) {
     seconds.set(call, venueSeconds.labels(call));
     failures.set(call, venueFailures.labels(call));
@@ -136,6 +147,9 @@ export async function metricsTelemetry(
     venueCall(call: VenueCall, _orderId: string, s: number, outcome: VenueCallOutcome) {
       seconds.get(call)!.observe(s);
       if (outcome === 'failed') failures.get(call)!.inc();
+    },
+    replyHandled(outcome, s) {
+      replies.get(outcome)?.observe(s);
     },
     reconnected() {},
     reconciled() {},

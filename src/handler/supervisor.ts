@@ -80,7 +80,7 @@ export class Supervisor implements EffectPerformer {
     this.reconciler = new Reconciler(opts, this.ledger, this.runtime, this.gateway, this.directives, this.work);
     this.router.askAbout = (order) => this.reconciler.askAbout(order.orderId);
     // A pushed reply cannot be delivered again by the venue: if its write fails, we redeliver it.
-    const offReply = this.connector.onReply?.((reply) => this.work.persist(() => this.router.route(reply)));
+    const offReply = this.connector.onReply?.((reply) => this.work.persist(() => this.route(reply)));
     if (offReply) this.unsubscribers.push(offReply);
     const offReconnect = this.connector.onReconnect?.(() => {
       this.opts.telemetry?.reconnected();
@@ -220,7 +220,18 @@ export class Supervisor implements EffectPerformer {
 
   /** Contract section 5: never throws on bad input; rejects only when a ledger write failed. */
   onExchangeReply(raw: unknown): Promise<ReplyOutcome> {
-    return this.work.track(this.router.route(raw));
+    return this.work.track(this.route(raw));
+  }
+
+  /** Routes a reply; with telemetry, times it from receipt to its outcome (durable when applied). */
+  private route(raw: unknown): Promise<ReplyOutcome> {
+    const t = this.opts.telemetry;
+    if (!t) return this.router.route(raw);
+    const started = this.opts.clock.now();
+    return this.router.route(raw).then((outcome) => {
+      t.replyHandled(outcome.outcome, (this.opts.clock.now() - started) / 1000);
+      return outcome;
+    });
   }
 
   /** `cancel()`: true while a cancel is, or is now, outstanding. */

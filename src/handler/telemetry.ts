@@ -9,7 +9,7 @@ import type { ExchangeConnector, OrderRef } from '../connector/types.js';
 import { LedgerFencedError, PlacementRejectedError } from '../errors.js';
 import type { ChangeInput, StrategyLedger } from '../ledger/types.js';
 import type { Clock } from '../clock.js';
-import type { AnomalyKind, RecoveryReport } from '../types.js';
+import type { AnomalyKind, RecoveryReport, ReplyOutcome } from '../types.js';
 
 /** The connector calls that are timed and counted. */
 export type VenueCall = 'place' | 'cancel' | 'modify' | 'query';
@@ -31,6 +31,8 @@ export interface Telemetry {
   commitFailed(orderIds: readonly string[], error: unknown): void;
   /** A connector call ended after `seconds` (on the injected clock). */
   venueCall(call: VenueCall, orderId: string, seconds: number, outcome: VenueCallOutcome, error?: unknown): void;
+  /** A venue reply was handled after `seconds` (on the injected clock): applied means durable. */
+  replyHandled(outcome: ReplyOutcome['outcome'], seconds: number): void;
   /** The connector reconnected: a reconcile follows. */
   reconnected(): void;
   /** A recover() or reconcile() finished. */
@@ -60,6 +62,9 @@ export function fanOut(parts: readonly Telemetry[]): Telemetry {
     },
     venueCall: (...a) => {
       for (const p of parts) p.venueCall(...a);
+    },
+    replyHandled: (...a) => {
+      for (const p of parts) p.replyHandled(...a);
     },
     reconnected: () => {
       for (const p of parts) p.reconnected();

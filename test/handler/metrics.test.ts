@@ -3,11 +3,13 @@
  * cancel, an overfill, a failed query, a failed placement), the Prometheus scrape of
  * `handler.metrics` holds the expected counts per metric and label, every label set is bounded
  * (statuses, calls, anomaly kinds: never an order id), a registry the user passes is the one
- * used, and without the option there is no registry.
+ * used, logger and metrics together both hear everything, and without the option there is no
+ * registry.
  */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ORDER_STATUSES } from '../../src/types.js';
+import { capturingLogger } from '../support/capturing-logger.js';
 import { harness, limit } from '../support/harness.js';
 
 /** The value of `name{labels}` in a scrape (exact label text), or undefined. */
@@ -52,6 +54,9 @@ describe('metrics: a Prometheus registry of the handler', () => {
     expect(sample(scrape, `${p}orders{status="PENDING"}`)).toBe(0);
     expect(sample(scrape, `${p}live_actors`)).toBe(1);
     expect(sample(scrape, `${p}held_replies`)).toBe(0);
+    // Replies the test delivered: FILL, CANCELLED (applied), the overfilling FILL (applied, with its anomaly).
+    expect(sample(scrape, `${p}reply_seconds_count{outcome="applied"}`)).toBe(3);
+    expect(sample(scrape, `${p}reply_seconds_sum{outcome="applied"}`)).toBe(0);
     expect(sample(scrape, `${p}venue_call_failures_total{call="place"}`)).toBe(1);
     expect(sample(scrape, `${p}venue_call_failures_total{call="query"}`)).toBe(1);
     expect(sample(scrape, `${p}venue_call_failures_total{call="cancel"}`)).toBe(0);
@@ -72,6 +77,7 @@ describe('metrics: a Prometheus registry of the handler', () => {
       from: ORDER_STATUSES,
       to: ORDER_STATUSES,
       call: ['place', 'cancel', 'modify', 'query'],
+      outcome: ['applied', 'duplicate', 'held', 'anomaly'],
       kind: [
         'MALFORMED_REPLY',
         'UNKNOWN_ORDER',
@@ -106,5 +112,16 @@ describe('metrics: a Prometheus registry of the handler', () => {
     await h.handler.stop();
     const plain = await harness();
     expect(plain.handler.metrics).toBeUndefined();
+  });
+
+  it('feeds the logger and the metrics alike when both are asked for', async () => {
+    const log = capturingLogger();
+    const h = await harness({ metrics: true, logger: log });
+    const id = await h.place();
+    await h.reply({ type: 'ACCEPTED', clientOrderId: id, venueOrderId: 'V1', at: 1 });
+    const scrape = await h.handler.metrics!.metrics();
+    expect(sample(scrape, 'execution_handler_transitions_total{from="PENDING",to="OPEN"}')).toBe(1);
+    expect(log.entries.filter((e) => e.message === 'transition' && e.fields.to === 'OPEN')).toHaveLength(1);
+    await h.handler.stop();
   });
 });
