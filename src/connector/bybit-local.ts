@@ -43,6 +43,8 @@ export interface BybitLocal {
   readonly url: string;
   /** Trades `qty` (default: what is left) of an order at `price` (default: its limit). */
   fill(orderLinkId: string, qty?: string, price?: string): void;
+  /** The venue cancels a working order itself (an IOC remainder, self-trade prevention, delisting). */
+  cancelByVenue(orderLinkId: string): void;
   /** Closes every stream connection; pushes while none is subscribed are lost, as on Bybit. */
   dropStream(): void;
   /** The next call of `path` (e.g. `/v5/order/create`) fails this way. */
@@ -244,6 +246,10 @@ export async function startBybitLocal(options: BybitLocalOptions): Promise<Bybit
       const o = book.find({ orderLinkId });
       if (!o) throw new Error(`the local venue has no order ${orderLinkId}`);
       book.fill(o, clock.now(), qty, price);
+    },
+    cancelByVenue(orderLinkId) {
+      const r = book.cancel({ orderLinkId }, clock.now());
+      if (Array.isArray(r)) throw new Error(`the local venue cannot cancel ${orderLinkId}: ${r[1]}`);
     },
     dropStream() {
       for (const ws of streams.keys()) ws.terminate();

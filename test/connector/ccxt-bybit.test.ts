@@ -177,6 +177,22 @@ describe('Bybit v5 spot through the real ccxt', () => {
     );
   });
 
+  it('a cancel by the venue itself is CANCELLED, after a partial fill too (PartiallyFilledCanceled)', async () => {
+    const r = await bareRig();
+    const [a, b] = [nextId(), nextId()];
+    await r.connector.placeOrder({ ...limit('0.001', '59000'), clientOrderId: a });
+    await r.connector.placeOrder({ ...limit('0.001', '59000'), clientOrderId: b });
+    r.venue.fill(b, '0.0002');
+    r.venue.cancelByVenue(a);
+    r.venue.cancelByVenue(b);
+    await until('two CANCELLED', () => r.replies.filter((x) => x.type === 'CANCELLED').length === 2);
+    expect(r.venue.orders().map((o) => o.orderStatus)).toEqual(['Cancelled', 'PartiallyFilledCanceled']);
+    expect(await r.connector.queryOrder({ clientOrderId: b })).toMatchObject({
+      status: 'CANCELLED',
+      fills: [{ quantity: '0.0002' }],
+    });
+  });
+
   it('refuses what Bybit would refuse: off its filters or DAY before sending; balance (170131), rate limit (10006) from the venue', async () => {
     const r = await bareRig();
     const refused = (o: OrderRequest) => r.connector.placeOrder({ ...o, clientOrderId: nextId() });
@@ -187,6 +203,7 @@ describe('Bybit v5 spot through the real ccxt', () => {
     await expect(refused(limit('2', '60000'))).rejects.toThrow(/170131/);
     r.venue.failNext('/v5/order/create', 'rate-limit');
     await expect(refused(limit('0.001', '60000'))).rejects.toThrow(/10006/);
+    await expect(refused({ ...limit('0.001', '60000'), symbol: 'NOPE_USDT' })).rejects.toThrow(PlacementRejectedError);
     expect(r.venue.orders()).toEqual([]);
   });
 });
@@ -281,6 +298,21 @@ describe('Bybit under the real handler', () => {
       [id, '0.003', '59100', 'Filled'],
     ]);
     expect(r.venue.received().filter((q) => q.route === 'POST /v5/order/amend')).toHaveLength(1);
+  });
+
+  it('a cancel crossing an unheard fill: the venue answers 170213 (CANCEL_REJECTED), the reconnection finds the fill, FILLED not CANCELLED', async () => {
+    // The stream is down for 1.5 s: the fill is unheard when the cancel goes out.
+    const r = await handlerRig({ reconnectDelayMs: 1_500 });
+    const id = await r.place(limit('0.001', '59000'));
+    await r.reach(id, 'OPEN');
+    r.venue.dropStream();
+    r.venue.fill(id);
+    expect(await r.handler.cancel(id)).toBe(true);
+    await r.reach(id, 'FILLED');
+    expect(r.venue.received().filter((q) => q.route === 'POST /v5/order/cancel')).toHaveLength(1);
+    expect(r.venue.orders().map((o) => o.orderStatus)).toEqual(['Filled']);
+    expect(r.handler.order(id)!.fills.map((f) => f.quantity)).toEqual(['0.001']);
+    expect(await r.ledger.getAnomalies()).toEqual([]);
   });
 
   it('a placement whose answer is lost after a market order filled: the retry looks the orderLinkId up, one order at the venue, its fill applied once', async () => {
