@@ -46,6 +46,7 @@ export interface BybitLocalExecution {
 export const BYBIT_ERRORS = {
   params: [10001, 'params error'],
   sign: [10004, 'error sign! origin_string'],
+  recvWindow: [10002, 'invalid request, please check your server timestamp or recv_window param'],
   rateLimit: [10006, 'Too many visits!'],
   notExists: [110001, 'order not exists or too late to cancel'],
   balance: [170131, 'Insufficient balance.'],
@@ -82,6 +83,16 @@ export function restSigned(
   if (h('x-bapi-api-key') !== apiKey) return false;
   const text = `${h('x-bapi-timestamp')}${apiKey}${h('x-bapi-recv-window')}${payload}`;
   return same(hmacHex(secret, text), h('x-bapi-sign'));
+}
+
+/**
+ * Is the request out of its time? Bybit executes one only while server time - timestamp <=
+ * recv_window, and refuses a timestamp 1 s or more ahead of its clock.
+ */
+export function outsideRecvWindow(headers: Record<string, string | string[] | undefined>, nowMs: number): boolean {
+  const timestamp = Number(headers['x-bapi-timestamp']);
+  const recvWindowMs = Number(headers['x-bapi-recv-window'] ?? 5_000);
+  return !(nowMs - timestamp <= recvWindowMs && timestamp - nowMs < 1_000);
 }
 
 /** Is a private WebSocket `auth` op's `[apiKey, expires, signature]` valid (HMAC of `GET/realtime${expires}`)? */

@@ -4,7 +4,8 @@
  * `amend`, `realtime`, `/v5/execution/list`, and the account endpoints ccxt reads to learn the
  * account is unified) and the private WebSocket (`auth` op, then the `order` and `execution`
  * topics), with Bybit's `retCode`/`retMsg` errors. As on Bybit, an `orderLinkId` is refused as a
- * duplicate (170141) whatever became of its first order, and an amend changes the order in place.
+ * duplicate (170141) whatever became of its first order, an amend changes the order in place, and a
+ * signed request outside its recv_window is refused (10002).
  * Tests drive its book by hand (`fill`, `dropStream`, `failNext`). A faithful counterpart, not a
  * matching engine.
  */
@@ -19,6 +20,7 @@ import {
   envelope,
   executionRecord,
   orderRecord,
+  outsideRecvWindow,
   restSigned,
   wsAuthValid,
 } from './bybit-local-wire.js';
@@ -184,6 +186,7 @@ export async function startBybitLocal(options: BybitLocalOptions): Promise<Bybit
     const raw = req.method === 'POST' ? body : url.search.slice(1);
     if (!restSigned(req.headers, options.apiKey, options.secret, raw))
       return send(res, envelope({}, now, ...BYBIT_ERRORS.sign));
+    if (outsideRecvWindow(req.headers, now)) return send(res, envelope({}, now, ...BYBIT_ERRORS.recvWindow));
     const params =
       req.method === 'POST'
         ? (Object.fromEntries(

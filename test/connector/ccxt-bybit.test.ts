@@ -8,7 +8,7 @@
  */
 import ccxt, { type Exchange } from 'ccxt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.js';
+import { type Clock, systemClock } from '../../src/clock.js';
 import { type BybitLocal, pointCcxtAtBybitLocal, startBybitLocal } from '../../src/connector/bybit-local.js';
 import { type CcxtConnector, createCcxtConnector } from '../../src/connector/ccxt.js';
 import { PlacementRejectedError } from '../../src/errors.js';
@@ -41,8 +41,13 @@ async function localBybit(url: string, timeoutMs = 2_000): Promise<Exchange> {
 }
 
 /** The connector alone (default dialect: chosen by `exchange.id`) with every reply it emits. */
-async function bareRig(timeoutMs?: number) {
-  const venue = await startBybitLocal({ apiKey: 'local-key', secret: 'local-secret', balance: '100000' });
+async function bareRig(timeoutMs?: number, venueClock?: Clock) {
+  const venue = await startBybitLocal({
+    apiKey: 'local-key',
+    secret: 'local-secret',
+    balance: '100000',
+    ...(venueClock ? { clock: venueClock } : {}),
+  });
   const exchange = await localBybit(venue.url, timeoutMs);
   const connector = createCcxtConnector(exchange, { reconnectDelayMs: 100, onError: () => {} });
   const replies: ExchangeReply[] = [];
@@ -205,6 +210,20 @@ describe('Bybit v5 spot through the real ccxt', () => {
     await expect(refused(limit('0.001', '60000'))).rejects.toThrow(/10006/);
     await expect(refused({ ...limit('0.001', '60000'), symbol: 'NOPE_USDT' })).rejects.toThrow(PlacementRejectedError);
     expect(r.venue.orders()).toEqual([]);
+  });
+});
+
+describe('recv_window', () => {
+  it("the venue refuses a signed request older than ccxt's recv_window (10002) and executes nothing", async () => {
+    let lateMs = 0;
+    const r = await bareRig(undefined, { ...systemClock, now: () => systemClock.now() + lateMs });
+    lateMs = 6_000; // the venue sees every request 6 s after ccxt signed it (its recv_window: 5 s)
+    const placing = r.connector.placeOrder({ ...limit('0.001', '60000'), clientOrderId: nextId() });
+    await expect(placing).rejects.toThrow(/10002/);
+    expect(r.venue.orders()).toEqual([]);
+    lateMs = 4_000;
+    await r.connector.placeOrder({ ...limit('0.001', '60000'), clientOrderId: nextId() });
+    expect(r.venue.orders()).toHaveLength(1);
   });
 });
 
