@@ -51,8 +51,8 @@ export interface BybitLocal {
   dropStream(): void;
   /** The next call of `path` (e.g. `/v5/order/create`) fails this way. */
   failNext(path: string, failure: BybitInjectedFailure): void;
-  /** The signed REST requests received (route and parameters as sent), oldest first. */
-  received(): { route: string; params: Record<string, string> }[];
+  /** The signed REST requests received (route, parameters as sent, the venue's time), oldest first. */
+  received(): { route: string; params: Record<string, string>; at: number }[];
   /** Every order the venue holds, oldest first, in Bybit's fields. */
   orders(): BybitLocalOrder[];
   /** Stream `auth` ops accepted so far (one per connection). */
@@ -120,7 +120,7 @@ export async function startBybitLocal(options: BybitLocalOptions): Promise<Bybit
   const clock = options.clock ?? systemClock;
   const markets = new Map((options.markets ?? DEFAULT_MARKETS).map((m) => [m.base + m.quote, m]));
   const streams = new Map<WebSocket, Set<string>>(); // authenticated connections → their topics
-  const received: { route: string; params: Record<string, string> }[] = [];
+  const received: { route: string; params: Record<string, string>; at: number }[] = [];
   const failures = new Map<string, BybitInjectedFailure>();
   let authentications = 0;
   let pushId = 0;
@@ -193,7 +193,7 @@ export async function startBybitLocal(options: BybitLocalOptions): Promise<Bybit
             Object.entries(JSON.parse(body || '{}') as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
           ) as Record<string, string>)
         : Object.fromEntries(url.searchParams);
-    received.push({ route, params });
+    received.push({ route, params, at: now });
     if (received.length > 10_000) received.shift(); // a stated bound
     const failure = failures.get(url.pathname);
     failures.delete(url.pathname);
@@ -261,7 +261,7 @@ export async function startBybitLocal(options: BybitLocalOptions): Promise<Bybit
     failNext(path, failure) {
       failures.set(path, failure);
     },
-    received: () => received.map((r) => ({ route: r.route, params: { ...r.params } })),
+    received: () => received.map((r) => ({ ...r, params: { ...r.params } })),
     orders: () => book.orders().map((o) => ({ ...o, executions: [...o.executions] })),
     authentications: () => authentications,
     async close() {

@@ -28,13 +28,18 @@ afterEach(async () => {
 });
 
 /** A ccxt `pro.bybit` pointed at the local venue, told the account is unified (as the venue would answer). */
-async function localBybit(url: string, timeoutMs = 2_000): Promise<Exchange> {
+async function localBybit(url: string, timeoutMs = 2_000, recvWindowMs = 5_000): Promise<Exchange> {
   const exchange = new ccxt.pro.bybit({
     apiKey: 'local-key',
     secret: 'local-secret',
     timeout: timeoutMs,
     enableRateLimit: false,
-    options: { fetchMarkets: { types: ['spot'] }, enableUnifiedAccount: true, enableUnifiedMargin: false },
+    options: {
+      fetchMarkets: { types: ['spot'] },
+      enableUnifiedAccount: true,
+      enableUnifiedMargin: false,
+      recvWindow: recvWindowMs,
+    },
   });
   await pointCcxtAtBybitLocal(exchange, url);
   return exchange;
@@ -259,10 +264,12 @@ describe('orderLinkId: unique per account', () => {
 let directive = 0;
 
 /** A real execution handler over the connector on a fresh local venue. */
-async function handlerRig(o: { timeoutMs?: number; ackTimeoutMs?: number; reconnectDelayMs?: number } = {}) {
+async function handlerRig(
+  o: { timeoutMs?: number; ackTimeoutMs?: number; reconnectDelayMs?: number; recvWindowMs?: number } = {},
+) {
   const venue = await startBybitLocal({ apiKey: 'local-key', secret: 'local-secret', balance: '100000' });
   const ledger = createMemoryLedger({ strategyId: 'BYBIT' });
-  const connector = createCcxtConnector(await localBybit(venue.url, o.timeoutMs), {
+  const connector = createCcxtConnector(await localBybit(venue.url, o.timeoutMs, o.recvWindowMs), {
     ledger,
     reconnectDelayMs: o.reconnectDelayMs ?? 100,
     onError: () => {},
@@ -274,7 +281,7 @@ async function handlerRig(o: { timeoutMs?: number; ackTimeoutMs?: number; reconn
     ledger,
     clock: systemClock,
     ackTimeoutMs: o.ackTimeoutMs ?? 3_000,
-    placeRetries: 3,
+    placeRetries: 4,
     cancelTimeoutMs: 3_000,
     queryIntervalMs: 300,
     queryRetries: 3,
@@ -350,5 +357,23 @@ describe('Bybit under the real handler', () => {
     });
     const fills = (await r.ledger.getOrder(id))!.fills;
     expect(fills.map((f) => [f.quantity, f.commission])).toEqual([['0.002', '0.000002']]);
+  });
+
+  it('a placement never executed: the retry is not sent until the first request is past its recv_window + 1 s, then once', async () => {
+    const r = await handlerRig({ timeoutMs: 400, reconnectDelayMs: 30_000, ackTimeoutMs: 8_000, recvWindowMs: 1_000 });
+    r.venue.dropStream();
+    r.venue.failNext('/v5/order/create', 'hang'); // not executed, never answered
+    const id = await r.place(limit('0.001', '59000'));
+    await r.reach(id, 'OPEN', 8_000);
+    const received = r.venue.received();
+    const routes = received.map((q) => q.route);
+    const creates = routes.flatMap((q, i) => (q === 'POST /v5/order/create' ? [i] : []));
+    expect(creates).toHaveLength(2);
+    expect(received[creates[1]!]!.at - received[creates[0]!]!.at).toBeGreaterThan(2_000);
+    // Between them, lookups by orderLinkId that found nothing while the first could still execute.
+    expect(
+      routes.slice(creates[0]! + 1, creates[1]).filter((q) => q === 'GET /v5/order/realtime').length,
+    ).toBeGreaterThan(0);
+    expect(r.venue.orders().map((o) => [o.orderLinkId, o.orderStatus])).toEqual([[id, 'New']]);
   });
 });
