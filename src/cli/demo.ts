@@ -6,11 +6,11 @@
  * venue that amends them in place (an even seed) or replaces them with a new venue order id (an odd
  * seed); the summary counts the modifies and the audit checks every order's values against the venue's.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
-import type { SimulatedExchange, SimulatedFaults } from '../connector/simulated.js';
+import type { SimulatedFaults } from '../connector/simulated.js';
 import { createMemoryLedger } from '../ledger/memory.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
 import type { StrategyLedger } from '../ledger/types.js';
@@ -22,14 +22,6 @@ import { systemClock } from '../clock.js';
 import { startInspector } from '../inspector/server.js';
 import { ORDER_STATUSES } from '../types.js';
 import { type InspectServeOptions, untilStopped } from './inspect.js';
-import {
-  SessionFileError,
-  type SessionWriter,
-  legacySessionFileOf,
-  openSessionWriter,
-  readSession,
-  sessionLogOf,
-} from './session-store.js';
 
 /** Tables without colour codes, so the summary reads the same in a file or a CI log. */
 export const PLAIN = { head: [], border: [] };
@@ -68,11 +60,8 @@ export const DEMO_FAULTS: Required<Omit<SimulatedFaults, 'delayMsMax'>> & { dela
 /** Chance per second that the demo's engine modifies a given working order: about one in six gets a modify. */
 export const DEMO_MODIFY_RATE_PER_SECOND = 0.3;
 
-/**
- * Where the session state (plan, progress, the simulated venue) is kept beside a ledger file: an
- * append-only log of checkpoints (`session-store.ts`).
- */
-export const sessionFileOf = sessionLogOf;
+/** Where the session state (plan, progress, the simulated venue) is kept beside a ledger file. */
+export const sessionFileOf = (ledgerPath: string): string => `${ledgerPath}.session.json`;
 
 /** A user mistake the CLI reports in one line (no stack). */
 export class DemoUsageError extends Error {}
@@ -85,22 +74,16 @@ function openLedger(options: DemoOptions): { ledger: StrategyLedger; resume?: Se
   const path = options.ledgerPath;
   const sessionFile = sessionFileOf(path);
   if (options.resume) {
-    let resume: SessionState | undefined;
-    try {
-      resume = existsSync(path) ? readSession(path) : undefined;
-    } catch (e) {
-      if (e instanceof SessionFileError) throw new DemoUsageError(e.message);
-      throw e;
-    }
-    if (!resume) {
+    if (!existsSync(path) || !existsSync(sessionFile)) {
       throw new DemoUsageError(
         `nothing to resume: ${path} or ${sessionFile} does not exist (run the demo without --resume first)`,
       );
     }
+    const resume = JSON.parse(readFileSync(sessionFile, 'utf8')) as SessionState;
+    if (resume.version !== 1) throw new DemoUsageError(`${sessionFile} was written by another version of the demo`);
     return { ledger: openSqliteLedger(path, { strategyId: 'DEMO' }), resume };
   }
-  for (const f of [path, `${path}-wal`, `${path}-shm`, sessionFile, legacySessionFileOf(path)])
-    rmSync(f, { force: true });
+  for (const f of [path, `${path}-wal`, `${path}-shm`, sessionFile]) rmSync(f, { force: true });
   return { ledger: openSqliteLedger(path, { strategyId: 'DEMO' }) };
 }
 
@@ -122,6 +105,12 @@ export function auditLine(problems: readonly string[], findings: FindingCounts =
     .slice(0, 20)
     .map((p) => `  - ${p}`)
     .join('\n')}\n`;
+}
+
+/** Writes the session state atomically (a crash never leaves half a file). */
+function saveState(path: string, state: SessionState): void {
+  writeFileSync(`${path}.tmp`, JSON.stringify(state));
+  renameSync(`${path}.tmp`, path);
 }
 
 /** Runs the demo; resolves with the number of audit problems (0 when every promise held). */
@@ -148,23 +137,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     : undefined;
   bar?.start(total, resume?.placed ?? 0);
   let readState: (() => SessionState) | undefined;
-  const modifyMode = resume?.modifyMode ?? (options.seed % 2 === 0 ? 'amend' : 'replace');
-  const writer: SessionWriter | undefined = options.ledgerPath
-    ? openSessionWriter(options.ledgerPath, { seed: resume?.seed ?? options.seed, total, modifyMode }, resume)
-    : undefined;
-  /** The session's venue, known from the first step on (the session creates it). */
-  let exchange: SimulatedExchange | undefined;
-  let venueOrders: SimulatedExchange['venueOrders'] | undefined;
   const save = (state: SessionState): void => {
-    // Before the first step the venue is not at hand: the state's whole venue stands in (it folds the same).
-    writer?.checkpoint(state, exchange ? exchange.takeChangedOrders() : state.venue);
+    if (options.ledgerPath) saveState(sessionFileOf(options.ledgerPath), state);
   };
   // Ctrl-C: save the simulated venue as it is now (the ledger is durable already) and say how to
   // continue. A kill -9 cannot do this: the venue file is then up to ten steps behind the ledger.
   const onSignal = (): void => {
     bar?.stop();
-    if (readState) save(readState());
-    writer?.close();
+    if (readState && options.ledgerPath) saveState(sessionFileOf(options.ledgerPath), readState());
     out.write(
       `\ninterrupted: continue with \`execution-handler demo --resume --ledger ${options.ledgerPath ?? '<file>'}\`\n`,
     );
@@ -185,23 +165,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     },
     onProgress: (placed) => bar?.update(placed),
     modifyRatePerSecond: DEMO_MODIFY_RATE_PER_SECOND,
-    modifyMode,
-    onStep: async (_step, _ledger, venue) => {
-      if (!exchange && writer) {
-        exchange = venue;
-        // The session puts a copy of every venue order ever into each checkpoint's state; the log
-        // saves only what changed (takeChangedOrders), so that copy is pure cost, growing with the
-        // orders (seconds per checkpoint at 100,000). While the session runs the state's venue is
-        // left empty; the audit afterwards gets the venue's own method back.
-        venueOrders = venue.venueOrders;
-        venue.venueOrders = () => [];
-      }
-      if (paceMs > 0) await new Promise<void>((r) => systemClock.setTimeout(r, paceMs));
-    },
+    modifyMode: options.seed % 2 === 0 ? 'amend' : 'replace',
+    ...(paceMs > 0 ? { onStep: () => new Promise<void>((r) => systemClock.setTimeout(r, paceMs)) } : {}),
   });
   const wallMs = performance.now() - started;
-  if (exchange && venueOrders) exchange.venueOrders = venueOrders;
-  writer?.close();
   bar?.stop();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

@@ -200,12 +200,6 @@ export interface SimulatedExchangeStats {
 export interface SimulatedExchange extends ExchangeConnector {
   /** Every order the venue holds (its truth). */
   venueOrders(): VenueOrder[];
-  /**
-   * The orders placed or changed since the previous call (since the venue was created, at the
-   * first), each once, as `venueOrders()` lists them; restored orders count only once they change.
-   * For a caller that saves the venue incrementally: `venueOrders()` copies every order ever.
-   */
-  takeChangedOrders(): VenueOrder[];
   /** Per order, the fills made and the FILL messages sent (this life of the venue only). */
   fillRecords(): VenueFillRecord[];
   /** Per client order id, when each cancel of it was sent (this life of the venue only). */
@@ -246,8 +240,6 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
   const byVenue = new Map<string, Working>();
   /** Replaced orders by the modification ids they took as client order ids. */
   const byModification = new Map<string, Working>();
-  /** Orders placed or changed since the last `takeChangedOrders()`; a reference each, so it costs a set insert. */
-  const changed = new Set<Working>();
   const modifyMode = options.modifyMode ?? 'amend';
   /** When each `cancelOrder` call was made, per client order id (see `VenueCancelRecord`). */
   const cancelsSent = new Map<string, number[]>();
@@ -361,7 +353,6 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
       at: clock.now(),
     };
     o.fills.push(f);
-    changed.add(o);
     o.filledQuantity = new Dec(o.filledQuantity).plus(qty).toFixed();
     o.status = new Dec(o.filledQuantity).gte(o.quantity) ? 'FILLED' : 'PARTIALLY_FILLED';
     const commission = new Dec(qty).times(f.price).times('0.001').round(8).toFixed();
@@ -379,7 +370,6 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
 
   const end = (o: Working, status: 'CANCELLED' | 'EXPIRED', reason?: string): void => {
     o.status = status;
-    changed.add(o);
     clock.clearTimeout(o.expiryTimer);
     emit(
       status === 'CANCELLED'
@@ -393,7 +383,6 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     if (!working(o)) return; // cancelled before the matching engine got to it
     if (chance(options.rejectRate ?? 0.02, o.rng)) {
       o.status = 'REJECTED';
-      changed.add(o);
       emit({ type: 'REJECTED', ...ref(o), reason: 'insufficient balance', at: clock.now() });
       return;
     }
@@ -447,14 +436,6 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
     ...(o.stopPrice === undefined ? {} : { stopPrice: o.stopPrice }),
   });
 
-  /** The venue's record of an order as `venueOrders()` lists it: a copy, without the matching engine's state. */
-  const truthOf = ({ expiryTimer: _t, resting: _r, rng: _g, fillCount: _n, sent: _s, ...o }: Working): VenueOrder => ({
-    ...o,
-    fills: [...o.fills],
-    clientOrderIds: [...o.clientOrderIds],
-    venueOrderIds: [...o.venueOrderIds],
-  });
-
   const stateOf = (o: Working): VenueOrderState => ({
     venueOrderId: o.venueOrderId,
     status: o.status,
@@ -483,7 +464,6 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
    */
   const applyModify = (o: Working, modificationId: string, changes: ModifyChanges): void => {
     const before = ref(o);
-    changed.add(o);
     if (modifyMode === 'replace') {
       o.venueOrderId = venueIdFor(modificationId);
       o.venueOrderIds.push(o.venueOrderId);
@@ -590,7 +570,6 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
         };
         byClient.set(clientOrderId, o);
         byVenue.set(o.venueOrderId, o);
-        changed.add(o);
         const created = o;
         if (autoMatch) after(latency(), () => process(created));
       }
@@ -675,12 +654,13 @@ export function createSimulatedExchange(options: SimulatedExchangeOptions): Simu
       return () => reconnectListeners.delete(listener);
     },
 
-    venueOrders: () => [...byClient.values()].map(truthOf),
-    takeChangedOrders() {
-      const orders = [...changed].map(truthOf);
-      changed.clear();
-      return orders;
-    },
+    venueOrders: () =>
+      [...byClient.values()].map(({ expiryTimer: _t, resting: _r, rng: _g, fillCount: _n, sent: _s, ...o }) => ({
+        ...o,
+        fills: [...o.fills],
+        clientOrderIds: [...o.clientOrderIds],
+        venueOrderIds: [...o.venueOrderIds],
+      })),
     fillRecords: () =>
       [...byClient.values()].map((o) => ({
         clientOrderId: o.clientOrderId,
