@@ -71,6 +71,11 @@ export function beginModify(f: ModifyFacts, changes: ModifyChanges, at: number):
   };
 }
 
+/** `venueOrderId` is one the order has had: its current one, or one before a replacement. */
+export function hasVenueId(f: ModifyFacts, venueOrderId: string): boolean {
+  return venueOrderId === f.venueOrderId || f.formerVenueOrderIds.includes(venueOrderId);
+}
+
 /** The venue applied `values` (a MODIFIED, or an answer showing the requested values), maybe under a new venue id. */
 export function applyValues(f: ModifyFacts, values: ModifyChanges, newVenueOrderId?: string): Partial<ModifyFacts> {
   const inForce = valuesAfter(f, values);

@@ -5,6 +5,7 @@
  * duplicates, conflicting fills and replies for another venue order are anomalies, and what is
  * new becomes an event of the order machine.
  */
+import { hasVenueId } from '../../machines/order-modify.js';
 import type { OrderEvent } from '../../machines/order.js';
 import { decAdd, decCmp, decEq } from '../decimal.js';
 import type { IdMinter } from '../ids.js';
@@ -142,8 +143,8 @@ export class ReplyRouter {
     const ctx = contextOf(order);
     // An order answers to every venue id it has had; a reply naming a modification id may name the
     // replacement's venue id before its MODIFIED arrives.
-    const known = reply.venueOrderId === ctx.venueOrderId || ctx.formerVenueOrderIds.includes(reply.venueOrderId ?? '');
-    if (reply.venueOrderId !== undefined && ctx.venueOrderId !== null && !known && !byModificationId) {
+    const venueId = reply.venueOrderId;
+    if (venueId !== undefined && ctx.venueOrderId !== null && !hasVenueId(ctx, venueId) && !byModificationId) {
       order.replyKeys.add(key);
       const reason = `reply names venue order ${reply.venueOrderId} but order ${order.orderId} is venue order ${ctx.venueOrderId}`;
       return this.runtime.anomaly('LATE_REPLY', reason, order.orderId, reply);

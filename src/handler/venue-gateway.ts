@@ -5,6 +5,7 @@
  * outcome as PLACE_FAILED, a query's answer as the replies it stands for, NOT_FOUND, or
  * QUERY_FAILED. It keeps no state of its own.
  */
+import { hasVenueId } from '../../machines/order-modify.js';
 import type { QueryToken } from '../../machines/order.js';
 import type { ExchangeConnector, OrderRef, VenueOrderState } from '../connector/types.js';
 import { PlacementRejectedError } from '../errors.js';
@@ -170,11 +171,7 @@ export class VenueGateway {
       // replacement (a venue that replaces orders): its fills and end are this order's, and the
       // new venue id comes with QUERY_ANSWERED if the answer shows the modify applied.
       const ctx = contextOf(order);
-      const replacement =
-        ctx.modify !== null &&
-        ctx.venueOrderId !== null &&
-        answer.venueOrderId !== ctx.venueOrderId &&
-        !ctx.formerVenueOrderIds.includes(answer.venueOrderId);
+      const replacement = ctx.modify !== null && ctx.venueOrderId !== null && !hasVenueId(ctx, answer.venueOrderId);
       for (const raw of repliesOfVenueState(order.orderId, answer, at)) {
         const type = (raw as { type: string }).type;
         // The venue confirming the final status the order already has is no news.
